@@ -1,0 +1,68 @@
+# "LSTMs and attention, by analogy": set-up, book, tests.
+#   make book   create .venv, install pinned dependencies, build the book
+#   make test   create .venv if needed, lint, run every test (book build included)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+JB_FLAGS := -n -W --keep-going
+PORT ?= 8000
+
+.PHONY: help env system-deps book book-cold serve test test-fast lint fixtures bench clean
+
+help:
+	@echo "make book    set up .venv and build the book into _build/html"
+	@echo "make test    set up .venv and run lint + every test (builds the book)"
+	@echo "make serve   serve the built book on http://localhost:$(PORT)"
+	@echo "make bench   run the benchmarks in benchmarks/"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+	@echo "environment ready in $(VENV)"
+
+env: $(STAMP)
+
+# Debian's chromium for the browser tests (never `playwright install`).
+system-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; fi
+
+book: env
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book is in $(CURDIR)/_build/html/index.html (or run: make serve)"
+
+book-cold: env
+	rm -rf _build
+	$(MAKE) book
+
+serve: book
+	@echo "Serving on http://localhost:$(PORT) (Ctrl-C to stop)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lint: env
+	$(BIN)/ruff check .
+
+test-fast: env
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not book and not browser and not nbgrader"
+
+test: env system-deps lint book
+	$(BIN)/pytest
+
+fixtures: env
+	$(PY) scripts/make_torch_fixtures.py
+
+bench: env
+	$(PY) benchmarks/bench_rnn_vs_torch.py
+
+clean:
+	rm -rf _build .pytest_cache

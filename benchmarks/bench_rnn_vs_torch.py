@@ -41,9 +41,8 @@ def blas_info() -> tuple[str, int]:
         return "unknown (pip install threadpoolctl)", os.cpu_count() or 1
     for pool in threadpool_info():
         if pool.get("user_api") == "blas":
-            return f"{pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture')})", int(
-                pool.get("num_threads", 1)
-            )
+            name = f"{pool.get('internal_api')} {pool.get('version')}"
+            return f"{name} ({pool.get('architecture')})", int(pool.get("num_threads", 1))
     return "none found", 1
 
 

@@ -31,12 +31,12 @@ import numpy as np
 
 __all__ = [
     "fans",
-    "xavier_uniform",
-    "xavier_normal",
     "he_normal",
     "he_uniform",
-    "orthogonal",
     "identity",
+    "orthogonal",
+    "xavier_normal",
+    "xavier_uniform",
 ]
 
 

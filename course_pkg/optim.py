@@ -36,12 +36,12 @@ import numpy as np
 from ._checks import check_array
 
 __all__ = [
-    "sgd_step",
     "adam_init",
     "adam_step",
-    "global_norm",
     "clip_by_global_norm",
     "clip_by_value",
+    "global_norm",
+    "sgd_step",
 ]
 
 Params = dict[str, np.ndarray]
@@ -157,6 +157,11 @@ def sgd_step(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
     --------
     adam_step : adaptive step sizes per parameter.
     Book chapter 2, "When memory fades".
+
+    Examples
+    --------
+    >>> sgd_step({"w": np.array([1.0, 2.0])}, {"w": np.array([0.5, -1.0])}, lr=0.1)
+    {'w': array([0.95, 2.1 ])}
     """
     _check_params_grads(params, grads)
     lr = _check_positive("lr", lr)
@@ -381,6 +386,13 @@ def clip_by_global_norm(
     --------
     clip_by_value
     Book chapter 2, "When memory fades" (exploding gradients).
+
+    Examples
+    --------
+    >>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}
+    >>> clipped, norm = clip_by_global_norm(grads, 1.0)
+    >>> norm, clipped["W"], clipped["b"]
+    (5.0, array([[0.6, 0. ]]), array([0.8]))
     """
     max_norm = _check_positive("max_norm", max_norm)
     norm = global_norm(grads)

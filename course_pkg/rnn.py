@@ -31,12 +31,12 @@ import numpy as np
 from ._checks import check_array, check_params
 
 __all__ = [
-    "rnn_param_shapes",
     "init_rnn_params",
-    "rnn_step_forward",
-    "rnn_step_backward",
-    "rnn_forward",
     "rnn_backward",
+    "rnn_forward",
+    "rnn_param_shapes",
+    "rnn_step_backward",
+    "rnn_step_forward",
 ]
 
 

@@ -1,0 +1,397 @@
+r"""Convert our parameter dicts to and from ``torch.nn.RNN``, ``nn.LSTM`` and ``nn.GRU``.
+
+This is the one place where the course's layout meets PyTorch's; the tests
+compare every forward output and gradient with PyTorch through it.
+
+Two layouts
+-----------
+Ours (``COURSE.md``): one weight per gate of shape ``(H + D, H)`` that
+multiplies ``z = [h_prev, x]`` from the right; rows ``[:H]`` read ``h_prev``
+and rows ``[H:]`` read ``x``; one bias per gate of shape ``(H,)``.
+
+PyTorch: for a single layer, ``weight_ih_l0`` of shape ``(G H, D)`` and
+``weight_hh_l0`` of shape ``(G H, H)`` multiply from the left (``x W_ih^T``),
+with the gates stacked along the rows in the order
+
+* ``nn.RNN``: one block (``G = 1``);
+* ``nn.LSTM``: ``i, f, g, o`` (ours are named ``W_i, W_f, W_g, W_o``);
+* ``nn.GRU``: ``r, z, n`` (ours are ``W_r, W_z, W_n``);
+
+and two biases, ``bias_ih_l0`` and ``bias_hh_l0``, which are always added
+together, except for the GRU candidate, where ``b_hn`` sits inside the reset
+gate's product (the "reset-after" GRU).
+
+So, for every gate ``k``:
+
+* ``W_k[:H] = weight_hh[k].T`` and ``W_k[H:] = weight_ih[k].T``;
+* from torch: ``b_k = bias_ih[k] + bias_hh[k]``; for the GRU candidate
+  ``b_n = bias_ih[n]`` and ``b_hn = bias_hh[n]``;
+* to torch: ``bias_ih[k] = b_k`` and ``bias_hh[k] = 0``; for the GRU
+  candidate ``bias_hh[n] = b_hn``.
+
+The Cho-2014 GRU (reset applied before the product) has no PyTorch
+counterpart; the GRU functions raise ``ValueError`` for ``variant="cho"``.
+
+``torch`` is imported only inside the functions, so importing this module
+costs nothing on a machine without PyTorch.
+
+References
+----------
+PyTorch documentation: ``torch.nn.RNN``, ``torch.nn.LSTM``, ``torch.nn.GRU``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._checks import check_params
+
+__all__ = [
+    "TORCH_GATE_ORDER",
+    "gru_grads_from_torch",
+    "gru_params_from_torch",
+    "gru_params_to_torch",
+    "lstm_grads_from_torch",
+    "lstm_params_from_torch",
+    "lstm_params_to_torch",
+    "make_torch_gru",
+    "make_torch_lstm",
+    "make_torch_rnn",
+    "rnn_grads_from_torch",
+    "rnn_params_from_torch",
+    "rnn_params_to_torch",
+]
+
+#: Order in which PyTorch stacks the gates along the rows of its weights.
+TORCH_GATE_ORDER = {"rnn": ("",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+_CLASS_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _shapes(kind: str) -> dict[str, tuple[str, ...]]:
+    if kind == "rnn":
+        return {"W": ("H + D", "H"), "b": ("H",)}
+    shapes: dict[str, tuple[str, ...]] = {}
+    for gate in TORCH_GATE_ORDER[kind]:
+        shapes[f"W_{gate}"] = ("H + D", "H")
+        shapes[f"b_{gate}"] = ("H",)
+    if kind == "gru":
+        shapes["b_hn"] = ("H",)
+    return shapes
+
+
+def _suffix(gate: str) -> str:
+    return f"_{gate}" if gate else ""
+
+
+def _check_module(module: Any, kind: str) -> None:
+    """Raise ValueError unless ``module`` is a single-layer, unidirectional torch ``kind``."""
+    import torch
+
+    cls = getattr(torch.nn, _CLASS_NAMES[kind])
+    if not isinstance(module, cls):
+        raise ValueError(
+            f"module must be a torch.nn.{_CLASS_NAMES[kind]}, got {type(module).__name__}. "
+            f"Use the {kind}_* functions of course_pkg.torch_interop for that module type."
+        )
+    problems = []
+    if module.num_layers != 1:
+        problems.append(f"num_layers={module.num_layers} (expected 1)")
+    if module.bidirectional:
+        problems.append("bidirectional=True (expected False)")
+    if not module.bias:
+        problems.append("bias=False (expected True)")
+    if getattr(module, "proj_size", 0):
+        problems.append(f"proj_size={module.proj_size} (expected 0)")
+    if kind == "rnn" and module.nonlinearity != "tanh":
+        problems.append(f"nonlinearity={module.nonlinearity!r} (expected 'tanh')")
+    if problems:
+        raise ValueError(
+            f"module must be a single-layer, unidirectional torch.nn.{_CLASS_NAMES[kind]} "
+            f"with biases, as our {kind.upper()} is; got " + ", ".join(problems) + "."
+        )
+
+
+def _check_cho(variant: str) -> None:
+    if variant == "cho":
+        raise ValueError(
+            "variant='cho' has no torch.nn.GRU counterpart: PyTorch's GRU applies the reset "
+            "gate after the recurrent product (variant='reset_after'). Compare the Cho "
+            "variant with gradient checks instead."
+        )
+    if variant != "reset_after":
+        raise ValueError(f"variant must be 'reset_after' or 'cho', got {variant!r}.")
+
+
+def _to_torch(params: Any, module: Any, kind: str) -> Any:
+    import torch
+
+    _check_module(module, kind)
+    dims = _bind_dims(params, kind)
+    D, H = dims["D"], dims["H"]
+    if (module.input_size, module.hidden_size) != (D, H):
+        raise ValueError(
+            f"module has input_size={module.input_size}, hidden_size={module.hidden_size} "
+            f"but params have D={D}, H={H} (W of shape (H + D, H) = {(H + D, H)}). "
+            f"Create the module with torch.nn.{_CLASS_NAMES[kind]}({D}, {H})."
+        )
+    gates = TORCH_GATE_ORDER[kind]
+    w_ih = np.concatenate([params[f"W{_suffix(g)}"][H:].T for g in gates], axis=0)  # (G H, D)
+    w_hh = np.concatenate([params[f"W{_suffix(g)}"][:H].T for g in gates], axis=0)  # (G H, H)
+    b_ih = np.concatenate([params[f"b{_suffix(g)}"] for g in gates])  # (G H,)
+    b_hh = np.zeros_like(b_ih)  # (G H,)
+    if kind == "gru":
+        b_hh[2 * H :] = params["b_hn"]
+    with torch.no_grad():
+        for name, value in (
+            ("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh),
+            ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh),
+        ):
+            target = getattr(module, name)
+            target.copy_(torch.as_tensor(np.ascontiguousarray(value), dtype=target.dtype))
+    return module
+
+
+def _torch_arrays(module: Any, grad: bool) -> dict[str, np.ndarray]:
+    out = {}
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        tensor = getattr(module, name)
+        if grad:
+            if tensor.grad is None:
+                raise ValueError(
+                    f"module.{name}.grad is None: call loss.backward() on a loss computed "
+                    "with this module before reading its gradients."
+                )
+            tensor = tensor.grad
+        out[name] = tensor.detach().cpu().numpy().astype(np.float64)
+    return out
+
+
+def _from_torch(module: Any, kind: str, grad: bool) -> dict[str, np.ndarray]:
+    _check_module(module, kind)
+    a = _torch_arrays(module, grad)
+    H = module.hidden_size
+    gates = TORCH_GATE_ORDER[kind]
+    params = {}
+    for k, gate in enumerate(gates):
+        rows = slice(k * H, (k + 1) * H)
+        W = np.concatenate([a["weight_hh_l0"][rows].T, a["weight_ih_l0"][rows].T], axis=0)
+        params[f"W{_suffix(gate)}"] = W  # (H + D, H)
+        if grad:
+            # d loss / d(b_ih + b_hh) equals the gradient of either torch bias
+            params[f"b{_suffix(gate)}"] = a["bias_ih_l0"][rows].copy()
+        elif kind == "gru" and gate == "n":
+            params["b_n"] = a["bias_ih_l0"][rows].copy()
+        else:
+            params[f"b{_suffix(gate)}"] = a["bias_ih_l0"][rows] + a["bias_hh_l0"][rows]
+    if kind == "gru":
+        params["b_hn"] = a["bias_hh_l0"][2 * H :].copy()
+    return params
+
+
+def _bind_dims(params: Any, kind: str) -> dict[str, int]:
+    """Check ``params`` against the layout of ``kind``; return ``{"D": D, "H": H}``.
+
+    The weights have shape (H + D, H), so H is read from the columns of the
+    first weight and D from what its rows leave over; every other array must agree.
+    """
+    if kind == "gru" and isinstance(params, dict) and "W_n" in params and "b_hn" not in params:
+        raise ValueError(
+            "params has no key 'b_hn': these look like Cho-variant GRU parameters, which "
+            "torch.nn.GRU cannot represent. Use init_gru_params(..., variant='reset_after')."
+        )
+    key = "W" if kind == "rnn" else f"W_{TORCH_GATE_ORDER[kind][0]}"
+    dims: dict[str, int] = {}
+    check_params(params, {key: ("H + D", "H")}, dims)
+    rows, H = params[key].shape
+    if rows - H < 1:
+        raise ValueError(
+            f"params['{key}'] has shape {params[key].shape}, expected (H + D, H) with D >= 1: "
+            "rows [:H] read h_prev and rows [H:] read x."
+        )
+    dims["D"] = rows - H
+    check_params(params, _shapes(kind), dims)
+    return dims
+
+
+def _make(params: Any, kind: str) -> Any:
+    import torch
+
+    dims = _bind_dims(params, kind)
+    cls = getattr(torch.nn, _CLASS_NAMES[kind])
+    module = cls(dims["D"], dims["H"], num_layers=1, bias=True, batch_first=False,
+                 dtype=torch.float64)
+    return _to_torch(params, module, kind)
+
+
+# --- RNN ----------------------------------------------------------------------
+
+
+def rnn_params_to_torch(params: dict[str, np.ndarray], module: Any) -> Any:
+    r"""Copy our RNN parameters into a ``torch.nn.RNN`` (in place) and return it.
+
+    Parameters
+    ----------
+    params : dict
+        ``W`` of shape (H + D, H), ``b`` of shape (H,).
+    module : torch.nn.RNN
+        Single layer, unidirectional, tanh, with biases, sizes ``(D, H)``.
+
+    Returns
+    -------
+    torch.nn.RNN
+        ``module`` itself, with ``weight_ih_l0 = W[H:].T``, ``weight_hh_l0 = W[:H].T``,
+        ``bias_ih_l0 = b`` and ``bias_hh_l0 = 0``.
+
+    Notes
+    -----
+    PyTorch: :math:`h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})`;
+    ours: :math:`h_t = \tanh([h_{t-1}, x_t] W + b)`.
+
+    See Also
+    --------
+    course_pkg.rnn; book chapter 1.
+    """
+    return _to_torch(params, module, "rnn")
+
+
+def rnn_params_from_torch(module: Any) -> dict[str, np.ndarray]:
+    """Read a ``torch.nn.RNN``'s parameters into our dict (float64), summing the biases.
+
+    Returns
+    -------
+    dict
+        ``W`` of shape (H + D, H) and ``b = bias_ih + bias_hh`` of shape (H,).
+    """
+    return _from_torch(module, "rnn", grad=False)
+
+
+def rnn_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
+    """Read the ``.grad`` of a ``torch.nn.RNN``'s parameters in our layout (float64).
+
+    The gradient with respect to our ``b`` equals that of either torch bias.
+    """
+    return _from_torch(module, "rnn", grad=True)
+
+
+def make_torch_rnn(params: dict[str, np.ndarray]) -> Any:
+    """A float64, single-layer, ``batch_first=False`` ``torch.nn.RNN`` holding ``params``."""
+    return _make(params, "rnn")
+
+
+# --- LSTM ---------------------------------------------------------------------
+
+
+def lstm_params_to_torch(params: dict[str, np.ndarray], module: Any) -> Any:
+    r"""Copy our LSTM parameters into a ``torch.nn.LSTM`` (in place) and return it.
+
+    Parameters
+    ----------
+    params : dict
+        ``W_f, W_i, W_g, W_o`` of shape (H + D, H), ``b_f, b_i, b_g, b_o`` of shape (H,).
+    module : torch.nn.LSTM
+        Single layer, unidirectional, with biases, no projection, sizes ``(D, H)``.
+
+    Returns
+    -------
+    torch.nn.LSTM
+        ``module`` itself. PyTorch stacks the gates as ``i, f, g, o``; our biases
+        go to ``bias_ih_l0`` and ``bias_hh_l0`` is set to zero.
+
+    Notes
+    -----
+    For gate :math:`k`: :math:`W_{ih}[k] = W_k^{[H:]\top}`,
+    :math:`W_{hh}[k] = W_k^{[:H]\top}`, :math:`b_{ih}[k] = b_k`, :math:`b_{hh}[k] = 0`.
+
+    See Also
+    --------
+    course_pkg.lstm; book chapter 7 and appendix A (notation).
+    """
+    return _to_torch(params, module, "lstm")
+
+
+def lstm_params_from_torch(module: Any) -> dict[str, np.ndarray]:
+    """Read a ``torch.nn.LSTM``'s parameters into our dict (float64), summing the biases.
+
+    Returns
+    -------
+    dict
+        ``W_i, W_f, W_g, W_o`` of shape (H + D, H); ``b_k = bias_ih[k] + bias_hh[k]``.
+    """
+    return _from_torch(module, "lstm", grad=False)
+
+
+def lstm_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
+    """Read the ``.grad`` of a ``torch.nn.LSTM``'s parameters in our layout (float64)."""
+    return _from_torch(module, "lstm", grad=True)
+
+
+def make_torch_lstm(params: dict[str, np.ndarray]) -> Any:
+    """A float64, single-layer, ``batch_first=False`` ``torch.nn.LSTM`` holding ``params``."""
+    return _make(params, "lstm")
+
+
+# --- GRU ----------------------------------------------------------------------
+
+
+def gru_params_to_torch(
+    params: dict[str, np.ndarray], module: Any, variant: str = "reset_after"
+) -> Any:
+    r"""Copy our reset-after GRU parameters into a ``torch.nn.GRU`` (in place) and return it.
+
+    Parameters
+    ----------
+    params : dict
+        ``W_z, W_r, W_n`` of shape (H + D, H); ``b_z, b_r, b_n, b_hn`` of shape (H,).
+    module : torch.nn.GRU
+        Single layer, unidirectional, with biases, sizes ``(D, H)``.
+    variant : {"reset_after"}
+        ``"cho"`` raises ValueError: torch.nn.GRU is the reset-after GRU.
+
+    Returns
+    -------
+    torch.nn.GRU
+        ``module`` itself. PyTorch stacks the gates as ``r, z, n``;
+        ``bias_ih = [b_r, b_z, b_n]`` and ``bias_hh = [0, 0, b_hn]``.
+
+    Notes
+    -----
+    PyTorch: :math:`n_t = \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn}))`,
+    which is our :math:`n_t = \tanh(x_t W_n^{[H:]} + b_n + r_t \odot (h_{t-1} W_n^{[:H]}
+    + b_{hn}))`; the update :math:`h_t = (1 - z_t) n_t + z_t h_{t-1}` is the same.
+
+    See Also
+    --------
+    course_pkg.gru; book chapter 8.
+    """
+    _check_cho(variant)
+    return _to_torch(params, module, "gru")
+
+
+def gru_params_from_torch(module: Any, variant: str = "reset_after") -> dict[str, np.ndarray]:
+    """Read a ``torch.nn.GRU``'s parameters into our reset-after dict (float64).
+
+    Returns
+    -------
+    dict
+        ``W_r, W_z, W_n`` of shape (H + D, H); ``b_r, b_z`` are the summed torch
+        biases, ``b_n = bias_ih[n]`` and ``b_hn = bias_hh[n]`` stay separate.
+    """
+    _check_cho(variant)
+    return _from_torch(module, "gru", grad=False)
+
+
+def gru_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
+    """Read the ``.grad`` of a ``torch.nn.GRU``'s parameters in our layout (float64)."""
+    return _from_torch(module, "gru", grad=True)
+
+
+def make_torch_gru(params: dict[str, np.ndarray], variant: str = "reset_after") -> Any:
+    """A float64, single-layer, ``batch_first=False`` ``torch.nn.GRU`` holding ``params``.
+
+    Raises ValueError for ``variant="cho"`` (no PyTorch counterpart).
+    """
+    _check_cho(variant)
+    return _make(params, "gru")

@@ -26,10 +26,10 @@ import numpy as np
 from ._checks import check_array
 from .activations import sigmoid
 
-__all__ = ["softmax_cross_entropy", "sigmoid_binary_cross_entropy"]
+__all__ = ["sigmoid_binary_cross_entropy", "softmax_cross_entropy"]
 
 
-def _batch_shape(name: str, ndim: int) -> tuple[str, ...]:
+def _batch_shape(ndim: int) -> tuple[str, ...]:
     """Symbolic names ``("B0", "B1", ...)`` for the leading axes of a batch."""
     return tuple(f"B{k}" for k in range(ndim))
 
@@ -101,7 +101,7 @@ def softmax_cross_entropy(
             "logits must be a numpy array of shape (..., V) with at least one axis, "
             f"got {type(logits).__name__} with shape {getattr(logits, 'shape', None)}."
         )
-    batch = _batch_shape("logits", logits.ndim - 1)
+    batch = _batch_shape(logits.ndim - 1)
     dims: dict[str, int] = {}
     check_array("logits", logits, (*batch, "V"), dims)
     check_array("targets", targets, batch, dims, dtype="int")
@@ -139,6 +139,8 @@ def softmax_cross_entropy(
         np.take_along_axis(dlogits, safe[..., None], axis=-1) - 1.0, axis=-1,
     )
     dlogits *= weight[..., None]  # (..., V)
+    if mask is not None:
+        dlogits[~counted] = 0.0  # exact +0 (not -0) at masked positions
     return loss, dlogits
 
 
@@ -194,7 +196,7 @@ def sigmoid_binary_cross_entropy(
     """
     if not isinstance(logits, np.ndarray):
         raise ValueError(f"logits must be a numpy array, got {type(logits).__name__}.")
-    shape = _batch_shape("logits", logits.ndim)
+    shape = _batch_shape(logits.ndim)
     dims: dict[str, int] = {}
     check_array("logits", logits, shape, dims)
     if not isinstance(targets, np.ndarray):

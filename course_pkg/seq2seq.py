@@ -1,0 +1,550 @@
+r"""Encoder-decoder (sequence-to-sequence) models, with and without attention.
+
+Chapter 9's analogy: the encoder listens to a whole lecture and writes one
+note card (its final state); the decoder must reproduce the lecture from
+that card alone. A longer lecture does not get a bigger card, which is the
+*bottleneck*. Chapter 10 lets the decoder look back at the encoder's notes
+for every source position (all its hidden states) and weight them afresh at
+every output step: attention.
+
+Model
+-----
+* Embeddings ``E_src`` (V_src, E) and ``E_tgt`` (V_tgt, E).
+* Encoder: an LSTM or a GRU (reset-after variant) over the embedded source,
+  starting from zero states.
+* Decoder: the same cell type, started from the encoder's final state, fed
+  the embedded *previous* target token (teacher forcing while training,
+  its own previous prediction in :func:`greedy_decode`).
+* Output without attention: :math:`\text{logits}_t = h_t W_{out} + b_{out}`.
+* Output with attention, Luong et al. (2015)'s *global attention* without
+  input feeding: the decoder state :math:`h_t` queries the encoder states
+  :math:`\bar h_s` (keys and values alike), :math:`c_t = \sum_s \alpha_{ts}
+  \bar h_s`, and :math:`\text{logits}_t = [h_t, c_t] W_{out} + b_{out}` with
+  ``W_out`` of shape (2H, V_tgt). (Luong's extra :math:`\tanh(W_c[c_t; h_t])`
+  layer is folded into the linear output, and the context is not fed back
+  into the next decoder input.) Because nothing feeds back, the decoder LSTM
+  runs over all target steps first and attention is computed for all steps
+  in one batched call.
+
+Padding
+-------
+Sources are padded at the end; ``src_mask`` (S, N) is True on real tokens.
+The encoder *packs by length* (like PyTorch's ``pack_padded_sequence``):
+the batch runs in segments between consecutive distinct lengths, and at each
+boundary the sequences that have ended drop out, so every sequence runs over
+its real tokens only and its final state is the state at its last real token,
+exactly. (Each step is still computed once for the whole active batch.)
+Encoder states at padded positions are set to zero and masked out of
+attention, so padding never influences the output. Padded *target*
+positions are handled by the loss mask (:func:`course_pkg.losses.softmax_cross_entropy`).
+
+Parameters (a flat dict, so that :mod:`course_pkg.optim` can update it):
+``E_src, E_tgt``; ``enc_<key>`` and ``dec_<key>`` for every key of the cell
+(``W_f, b_f, ...`` for the LSTM, ``W_z, b_z, W_r, b_r, W_n, b_n, b_hn`` for
+the GRU), with weights (H + E, H); ``W_out`` (H or 2H, V_tgt), ``b_out``
+(V_tgt,); and for additive attention ``att_W_q, att_W_k`` (H, A), ``att_b,
+att_v`` (A,).
+
+References
+----------
+Sutskever, I., Vinyals, O. and Le, Q. V. (2014). Sequence to sequence
+learning with neural networks. NeurIPS.
+Cho, K. et al. (2014). Learning phrase representations using RNN
+encoder-decoder for statistical machine translation. EMNLP.
+Bahdanau, D., Cho, K. and Bengio, Y. (2015). Neural machine translation by
+jointly learning to align and translate. ICLR.
+Luong, M.-T., Pham, H. and Manning, C. D. (2015). Effective approaches to
+attention-based neural machine translation. EMNLP.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_array, check_params
+from .attention import attention_backward, attention_forward, init_additive_params
+from .losses import softmax_cross_entropy
+from .lstm import GATES, init_lstm_params, lstm_backward, lstm_forward
+
+__all__ = [
+    "ATTENTIONS",
+    "CELLS",
+    "GRU_VARIANT",
+    "greedy_decode",
+    "init_seq2seq_params",
+    "seq2seq_backward",
+    "seq2seq_forward",
+    "seq2seq_loss",
+    "seq2seq_param_shapes",
+]
+
+#: Recurrent cells accepted for encoder and decoder.
+CELLS = ("lstm", "gru")
+#: Attention choices (``None`` = the plain encoder-decoder of chapter 9).
+ATTENTIONS = (None, "dot", "scaled_dot", "additive")
+#: The GRU variant used by both encoder and decoder (PyTorch's).
+GRU_VARIANT = "reset_after"
+
+
+def _cell_keys(cell: str) -> dict[str, tuple[str, ...]]:
+    """Symbolic shapes of one cell's parameters, input size E and hidden size H."""
+    if cell == "lstm":
+        keys = [f"W_{g}" for g in GATES] + [f"b_{g}" for g in GATES]
+    else:
+        keys = ["W_z", "W_r", "W_n", "b_z", "b_r", "b_n", "b_hn"]
+    return {k: (("H + E", "H") if k.startswith("W_") else ("H",)) for k in keys}
+
+
+def _check_choice(cell: str, attention: str | None) -> None:
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}.")
+    if attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}.")
+
+
+def seq2seq_param_shapes(cell: str = "lstm", attention: str | None = None) -> dict:
+    """Symbolic shape of every parameter of the model, keyed by name."""
+    _check_choice(cell, attention)
+    shapes: dict[str, tuple[str, ...]] = {"E_src": ("V_src", "E"), "E_tgt": ("V_tgt", "E")}
+    for prefix in ("enc_", "dec_"):
+        shapes.update({prefix + k: s for k, s in _cell_keys(cell).items()})
+    shapes["W_out"] = ("H" if attention is None else "2H", "V_tgt")
+    shapes["b_out"] = ("V_tgt",)
+    if attention == "additive":
+        shapes.update({"att_W_q": ("H", "A"), "att_W_k": ("H", "A"),
+                       "att_b": ("A",), "att_v": ("A",)})
+    return shapes
+
+
+def init_seq2seq_params(
+    src_vocab: int,
+    tgt_vocab: int,
+    E: int,
+    H: int,
+    rng: np.random.Generator | int | None = 0,
+    cell: str = "lstm",
+    attention: str | None = None,
+    *,
+    dtype: type = np.float64,
+) -> dict[str, np.ndarray]:
+    r"""Random parameters for an encoder-decoder.
+
+    Parameters
+    ----------
+    src_vocab, tgt_vocab : int
+        Vocabulary sizes ``V_src`` and ``V_tgt``.
+    E : int
+        Embedding size (the cells' input size).
+    H : int
+        Hidden size of encoder and decoder (and ``A = H`` for additive attention).
+    rng : numpy Generator or int seed
+    cell : {"lstm", "gru"}
+    attention : {None, "dot", "scaled_dot", "additive"}
+    dtype : numpy dtype
+
+    Returns
+    -------
+    dict of ndarray
+        See the module docstring for the keys. Embeddings are
+        :math:`\mathcal N(0, 1)` (as ``torch.nn.Embedding``); LSTM forget
+        biases start at 1; ``W_out`` is uniform in :math:`\pm 1/\sqrt{F}`
+        (F = H or 2H) and ``b_out`` zero.
+
+    See Also
+    --------
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
+    """
+    _check_choice(cell, attention)
+    for name, value in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab), ("E", E), ("H", H)):
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    rng = np.random.default_rng(rng)
+    params = {
+        "E_src": rng.normal(0.0, 1.0, size=(src_vocab, E)),
+        "E_tgt": rng.normal(0.0, 1.0, size=(tgt_vocab, E)),
+    }
+    for prefix in ("enc_", "dec_"):
+        if cell == "lstm":
+            part = init_lstm_params(E, H, rng, forget_bias=1.0)
+        else:
+            from .gru import init_gru_params
+
+            part = init_gru_params(E, H, rng, variant=GRU_VARIANT)
+        params.update({prefix + k: v for k, v in part.items()})
+    F = H if attention is None else 2 * H
+    bound = 1.0 / np.sqrt(F)
+    params["W_out"] = rng.uniform(-bound, bound, size=(F, tgt_vocab))
+    params["b_out"] = np.zeros(tgt_vocab)
+    if attention == "additive":
+        params.update({f"att_{k}": v for k, v in init_additive_params(H, H, H, rng).items()})
+    return {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+def _sub(params: dict, prefix: str) -> dict:
+    return {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+def _cell_forward(cell, X, h0, c0, params):
+    """Run ``cell`` over X (T, N, E): returns (hs, cs or None, cache)."""
+    if cell == "lstm":
+        return lstm_forward(X, h0, c0, params)
+    from .gru import gru_forward
+
+    hs, cache = gru_forward(X, h0, params, variant=GRU_VARIANT)
+    return hs, None, cache
+
+
+def _cell_backward(cell, dhs, cache, dc_last):
+    """Backward of :func:`_cell_forward`: returns (dX, dh0, dc0 or None, grads)."""
+    if cell == "lstm":
+        return lstm_backward(dhs, cache, dc_last)
+    from .gru import gru_backward
+
+    dX, dh0, grads = gru_backward(dhs, cache)
+    return dX, dh0, None, grads
+
+
+def _check_tokens(name: str, tokens: np.ndarray, shape, dims: dict, vocab: int) -> None:
+    check_array(name, tokens, shape, dims, dtype="int")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab):
+        bad = int(tokens[(tokens < 0) | (tokens >= vocab)][0])
+        raise ValueError(
+            f"{name} holds token id {bad}, expected ids in [0, {vocab}) "
+            f"(the first axis of the matching embedding). Check the vocabulary."
+        )
+
+
+def _check_src(src, src_mask, params, cell, attention, dims) -> np.ndarray:
+    """Validate the source side; return the lengths (N,)."""
+    _check_choice(cell, attention)
+    check_array("src", src, ("S", "N"), dims, dtype="int")
+    check_array("src_mask", src_mask, ("S", "N"), dims, dtype="bool")
+    check_params(params, seq2seq_param_shapes(cell, attention), dims)
+    _check_tokens("src", src, ("S", "N"), dims, dims["V_src"])
+    lengths = src_mask.sum(axis=0)  # (N,)
+    S = src.shape[0]
+    if np.any(lengths == 0):
+        n = int(np.flatnonzero(lengths == 0)[0])
+        raise ValueError(
+            f"src_mask column {n} has no True entry: every source sequence needs at least "
+            "one real token (src_mask is (S, N), True = real token)."
+        )
+    if not np.array_equal(src_mask, np.arange(S)[:, None] < lengths[None, :]):
+        raise ValueError(
+            "src_mask must mark padding at the end only: each column should be True for "
+            "the first L_n steps and False after. Left padding or holes are not supported."
+        )
+    return lengths
+
+
+def _encode(src, lengths, params, cell):
+    """Packed encoder: (enc_hs (S, N, H), h_final, c_final or None, segments).
+
+    With the distinct lengths :math:`L_1 < L_2 < \\dots`, segment ``g`` runs
+    steps ``[L_{g-1}, L_g)`` for the sequences still going (length >= L_g),
+    starting from their states at the end of the previous segment. Every step
+    is computed once, and a sequence stops being updated after its last token.
+    """
+    S, N = src.shape
+    H = params["enc_b_z" if cell == "gru" else "enc_b_f"].shape[0]
+    dtype = np.result_type(*params.values())
+    enc = _sub(params, "enc_")
+    X = params["E_src"][src]  # (S, N, E)
+    enc_hs = np.zeros((S, N, H), dtype=dtype)
+    h = np.zeros((N, H), dtype=dtype)
+    c = np.zeros((N, H), dtype=dtype) if cell == "lstm" else None
+    segments = []
+    start = 0
+    for L in np.unique(lengths):
+        L = int(L)
+        active = np.flatnonzero(lengths >= L)  # sequences with tokens in [start, L)
+        c_in = c[active] if c is not None else None
+        hs, cs, cache = _cell_forward(cell, X[start:L, active], h[active], c_in, enc)
+        enc_hs[start:L, active] = hs  # (L - start, n, H)
+        h[active] = hs[-1]
+        if c is not None:
+            c[active] = cs[-1]
+        segments.append((start, L, active, cache))
+        start = L
+    return enc_hs, h, c, segments
+
+
+def _output(dec_hs, enc_hs, src_mask, params, attention):
+    """Logits from decoder states (T, N, H); returns (logits, feat, weights, att_cache)."""
+    if attention is None:
+        feat = dec_hs  # (T, N, H)
+        weights = att_cache = None
+    else:
+        memory = enc_hs.transpose(1, 0, 2)  # (N, S, H): keys and values
+        att = _sub(params, "att_") if attention == "additive" else None
+        context, weights, att_cache = attention_forward(
+            dec_hs.transpose(1, 0, 2), memory, memory, src_mask.T, attention, att
+        )  # (N, T, H), (N, T, S)
+        feat = np.concatenate([dec_hs, context.transpose(1, 0, 2)], axis=-1)  # (T, N, 2H)
+    logits = feat @ params["W_out"] + params["b_out"]  # (T, N, F) @ (F, V) -> (T, N, V)
+    return logits, feat, weights, att_cache
+
+
+def seq2seq_forward(
+    src: np.ndarray,
+    src_mask: np.ndarray,
+    tgt_in: np.ndarray,
+    params: dict[str, np.ndarray],
+    cell: str = "lstm",
+    attention: str | None = None,
+) -> tuple[np.ndarray, dict]:
+    r"""Encode the source, then decode the target with teacher forcing.
+
+    Parameters
+    ----------
+    src : ndarray of int, shape (S, N)
+        Source token ids, time-major, padded at the end. Padded positions must
+        still hold a valid id (the padding id); their value never matters.
+    src_mask : ndarray of bool, shape (S, N)
+        True on real source tokens; each column True for its first
+        :math:`L_n \ge 1` steps, False after.
+    tgt_in : ndarray of int, shape (T, N)
+        Decoder inputs: the beginning-of-sequence id, then the target shifted
+        right by one (teacher forcing).
+    params : dict
+        From :func:`init_seq2seq_params` with the same ``cell`` and ``attention``.
+    cell : {"lstm", "gru"}
+    attention : {None, "dot", "scaled_dot", "additive"}
+
+    Returns
+    -------
+    logits : ndarray of shape (T, N, V_tgt)
+    cache : dict
+        For :func:`seq2seq_backward`. ``cache["attention"]`` holds the weights,
+        shape (N, T, S), when attention is used (``None`` otherwise);
+        ``cache["enc_hs"]`` (S, N, H) and ``cache["dec_hs"]`` (T, N, H) the states.
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or dtype, an out-of-range token id, a mask that is
+        not "real tokens then padding", an unknown cell or attention, or
+        parameters that do not match them.
+
+    Notes
+    -----
+    With :math:`\bar h_s` the encoder states and :math:`L` the source length,
+
+    .. math::
+        \bar h_s &= \operatorname{cell}(E_{src}[x_s], \bar h_{s-1}), \qquad
+        h_0 = \bar h_L \\
+        h_t &= \operatorname{cell}(E_{tgt}[y_{t-1}], h_{t-1}) \\
+        \text{no attention:}\ \ z_t &= h_t W_{out} + b_{out} \\
+        \text{attention:}\ \ \alpha_{ts} &= \operatorname{softmax}_s\,
+        \operatorname{score}(h_t, \bar h_s), \quad
+        c_t = \sum_s \alpha_{ts} \bar h_s, \quad z_t = [h_t, c_t] W_{out} + b_{out}
+
+    (for the LSTM the cell state is carried alongside :math:`h`).
+
+    See Also
+    --------
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
+    """
+    dims: dict[str, int] = {}
+    lengths = _check_src(src, src_mask, params, cell, attention, dims)
+    _check_tokens("tgt_in", tgt_in, ("T", "N"), dims, dims["V_tgt"])
+    enc_hs, h_fin, c_fin, segments = _encode(src, lengths, params, cell)
+    X_dec = params["E_tgt"][tgt_in]  # (T, N, E)
+    dec_hs, _, dec_cache = _cell_forward(cell, X_dec, h_fin, c_fin, _sub(params, "dec_"))
+    logits, feat, weights, att_cache = _output(dec_hs, enc_hs, src_mask, params, attention)
+    cache = {
+        "src": src, "tgt_in": tgt_in, "cell": cell, "attention": weights,
+        "attention_name": attention, "att_cache": att_cache, "segments": segments,
+        "dec_cache": dec_cache, "enc_hs": enc_hs, "dec_hs": dec_hs, "feat": feat,
+        "params": params,
+    }
+    return logits, cache
+
+
+def seq2seq_backward(dlogits: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+    r"""Gradients of every parameter, given the gradient of the logits.
+
+    Parameters
+    ----------
+    dlogits : ndarray of shape (T, N, V_tgt)
+        E.g. the second output of :func:`course_pkg.losses.softmax_cross_entropy`.
+    cache : dict
+        From :func:`seq2seq_forward`.
+
+    Returns
+    -------
+    grads : dict of ndarray
+        Same keys and shapes as ``params``.
+
+    Notes
+    -----
+    The decoder receives gradient from the output layer directly and, with
+    attention, through the queries; the encoder receives it through the keys
+    and values (attention) and through its final state, handed back by the
+    decoder's :math:`\partial h_0` (and :math:`\partial c_0`). The packed
+    encoder's segments are backpropagated last to first, each handing its
+    :math:`\partial h_0, \partial c_0` to the end of the previous one. Embedding
+    gradients are scatter-added: :math:`\partial E[v] = \sum_{(t,n): y_{tn} = v}
+    \partial x_{tn}`.
+    """
+    params, cell, attention = cache["params"], cache["cell"], cache["attention_name"]
+    feat, dec_hs, enc_hs = cache["feat"], cache["dec_hs"], cache["enc_hs"]
+    T, N, H = dec_hs.shape
+    S = enc_hs.shape[0]
+    Vt, E = params["E_tgt"].shape
+    F = feat.shape[-1]
+    check_array("dlogits", dlogits, (T, N, Vt))
+    grads: dict[str, np.ndarray] = {}
+    d2 = dlogits.reshape(T * N, Vt)  # (T N, V)
+    grads["W_out"] = feat.reshape(T * N, F).T @ d2  # (F, T N) @ (T N, V) -> (F, V)
+    grads["b_out"] = d2.sum(axis=0)  # (V,)
+    dfeat = (d2 @ params["W_out"].T).reshape(T, N, F)  # (T N, V) @ (V, F) -> (T, N, F)
+    ddec = np.ascontiguousarray(dfeat[..., :H])  # (T, N, H)
+    if attention is None:
+        denc = None
+    else:
+        dcontext = dfeat[..., H:].transpose(1, 0, 2)  # (N, T, H)
+        dQ, dK, dV, datt = attention_backward(dcontext, cache["att_cache"])
+        ddec += dQ.transpose(1, 0, 2)  # (T, N, H)
+        denc = (dK + dV).transpose(1, 0, 2)  # (S, N, H): keys and values are both enc_hs
+        grads.update({f"att_{k}": v for k, v in datt.items()})
+    dX_dec, dh0, dc0, dec_grads = _cell_backward(cell, ddec, cache["dec_cache"], None)
+    grads.update({f"dec_{k}": v for k, v in dec_grads.items()})
+    dE_tgt = np.zeros_like(params["E_tgt"])
+    np.add.at(dE_tgt, cache["tgt_in"].ravel(), dX_dec.reshape(T * N, E))  # (V_tgt, E)
+    dX_src = np.zeros((S, N, E), dtype=dX_dec.dtype)
+    enc_grads: dict[str, np.ndarray] = {}
+    # dh, dc: gradient w.r.t. each sequence's state at the end of the segment being
+    # processed; it starts as what the decoder handed back for the final states.
+    dh, dc = dh0, dc0
+    for start, L, active, scache in reversed(cache["segments"]):
+        if denc is None:
+            dhs = np.zeros((L - start, active.size, H), dtype=dX_dec.dtype)
+        else:
+            dhs = denc[start:L, active]  # (L - start, n, H), a copy (fancy indexing)
+        dhs[-1] += dh[active]
+        dc_last = dc[active] if dc is not None else None
+        dX, dh_in, dc_in, g = _cell_backward(cell, dhs, scache, dc_last)
+        dh[active] = dh_in
+        if dc is not None:
+            dc[active] = dc_in
+        dX_src[start:L, active] = dX  # (L - start, n, E)
+        for k, v in g.items():
+            enc_grads[k] = enc_grads[k] + v if k in enc_grads else v
+    grads.update({f"enc_{k}": v for k, v in enc_grads.items()})
+    dE_src = np.zeros_like(params["E_src"])
+    np.add.at(dE_src, cache["src"].ravel(), dX_src.reshape(S * N, E))  # (V_src, E)
+    grads["E_src"] = dE_src
+    grads["E_tgt"] = dE_tgt
+    return {k: grads[k] for k in params}
+
+
+def seq2seq_loss(
+    src: np.ndarray,
+    src_mask: np.ndarray,
+    tgt_in: np.ndarray,
+    tgt_out: np.ndarray,
+    tgt_mask: np.ndarray | None,
+    params: dict[str, np.ndarray],
+    cell: str = "lstm",
+    attention: str | None = None,
+) -> tuple[float, dict[str, np.ndarray], dict]:
+    """Masked cross-entropy of a teacher-forced batch, its gradients and the cache.
+
+    Parameters
+    ----------
+    src, src_mask, tgt_in, params, cell, attention
+        As in :func:`seq2seq_forward`.
+    tgt_out : ndarray of int, shape (T, N)
+        The targets (``tgt_in`` shifted left, ending with the end-of-sequence id).
+    tgt_mask : ndarray of bool, shape (T, N), or None
+        True on real target positions.
+
+    Returns
+    -------
+    loss : float
+    grads : dict of ndarray
+    cache : dict
+        From :func:`seq2seq_forward` (attention weights in ``cache["attention"]``).
+
+    See Also
+    --------
+    Book chapter 9, "Encoder-decoder and the bottleneck".
+    """
+    logits, cache = seq2seq_forward(src, src_mask, tgt_in, params, cell, attention)
+    check_array("tgt_out", tgt_out, tgt_in.shape, dtype="int")
+    loss, dlogits = softmax_cross_entropy(logits, tgt_out, tgt_mask)
+    return loss, seq2seq_backward(dlogits, cache), cache
+
+
+def greedy_decode(
+    src: np.ndarray,
+    src_mask: np.ndarray,
+    params: dict[str, np.ndarray],
+    cell: str = "lstm",
+    attention: str | None = None,
+    bos: int = 1,
+    max_len: int = 10,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Decode by feeding back the most likely token at every step.
+
+    Parameters
+    ----------
+    src : ndarray of int, shape (S, N)
+    src_mask : ndarray of bool, shape (S, N)
+    params : dict
+    cell : {"lstm", "gru"}
+    attention : {None, "dot", "scaled_dot", "additive"}
+    bos : int
+        Beginning-of-sequence id: the first decoder input.
+    max_len : int
+        Number of steps; no early stop (cut each row at its end-of-sequence
+        token yourself).
+
+    Returns
+    -------
+    tokens : ndarray of int64, shape (max_len, N)
+        Time-major predictions.
+    weights : ndarray of shape (N, max_len, S), or None
+        Attention weights of every step (``None`` without attention), for the
+        heatmaps of chapter 10.
+
+    Notes
+    -----
+    :math:`\hat y_t = \arg\max_v z_{t,v}` with :math:`z_t` computed as in
+    :func:`seq2seq_forward` from the input :math:`\hat y_{t-1}` (and
+    :math:`\hat y_0 = \text{bos}`). Feeding the returned tokens back through
+    :func:`seq2seq_forward` as ``tgt_in = [bos, \hat y_1, ..., \hat y_{T-1}]``
+    reproduces the same logits.
+
+    See Also
+    --------
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
+    """
+    dims: dict[str, int] = {}
+    lengths = _check_src(src, src_mask, params, cell, attention, dims)
+    Vt = dims["V_tgt"]
+    if not isinstance(bos, int | np.integer) or not 0 <= bos < Vt:
+        raise ValueError(f"bos must be a token id in [0, {Vt}), got {bos!r}.")
+    if not isinstance(max_len, int | np.integer) or max_len < 1:
+        raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
+    N = src.shape[1]
+    enc_hs, h, c, _ = _encode(src, lengths, params, cell)
+    dec = _sub(params, "dec_")
+    tokens = np.empty((max_len, N), dtype=np.int64)
+    weights = None if attention is None else np.empty((N, max_len, src.shape[0]), enc_hs.dtype)
+    y = np.full(N, bos, dtype=np.int64)
+    for t in range(max_len):
+        x = params["E_tgt"][y][None]  # (1, N, E)
+        hs, cs, _ = _cell_forward(cell, x, h, c, dec)  # (1, N, H)
+        h = hs[0]
+        c = cs[0] if cs is not None else None
+        logits, _, w, _ = _output(hs, enc_hs, src_mask, params, attention)  # (1, N, V)
+        if w is not None:
+            weights[:, t] = w[:, 0]  # (N, S)
+        y = np.argmax(logits[0], axis=-1)
+        tokens[t] = y
+    return tokens, weights

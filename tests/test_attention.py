@@ -280,3 +280,15 @@ def test_backward_rejects_wrong_gradient_shape(rng):
         attention_backward(np.zeros((2, 3, 3)), cache)
     with pytest.raises(ValueError, match="dweights"):
         attention_backward(np.zeros((2, 3, 2)), cache, dweights=np.zeros((2, 3, 3)))
+
+
+def test_additive_param_shapes_match_init():
+    from course_pkg.attention import additive_param_shapes, init_additive_params
+
+    shapes = additive_param_shapes()
+    params = init_additive_params(5, 7, 3, np.random.default_rng(0))
+    assert set(shapes) == set(params)
+    dims = {"dq": 5, "dk": 7, "A": 3}
+    for key, shape in shapes.items():
+        expected = tuple(dims.get(d, d) if isinstance(d, str) else d for d in shape)
+        assert params[key].shape == expected, (key, shape, params[key].shape)

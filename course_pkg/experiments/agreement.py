@@ -1,0 +1,440 @@
+r"""Subject-verb agreement across a distance: RNN vs LSTM vs GRU.
+
+The cat/cats example of chapter 2 made into an experiment (after Linzen et
+al. 2016): a network reads "the cats quietly near the house today ..." and
+must say, at the last word, whether the verb is "was" or "were". The only
+evidence is the subject, ``distance + 1`` words back; a distractor noun of
+random number can sit in between.
+
+* :func:`train_agreement` trains one cell (Adam, a fixed training set of a
+  few thousand sentences) and reports held-out accuracy per epoch.
+* :func:`agreement_by_distance` does that for every cell and distance with
+  the same hidden size, for the figure of chapter 8.
+* :func:`gate_activations` and :func:`number_units` look inside a trained
+  LSTM for chapter 7's gate heatmaps.
+
+Model: the cell reads one-hot words; a linear layer on the last hidden state
+gives two logits, trained with softmax cross-entropy.
+
+References
+----------
+Linzen, T., Dupoux, E. and Goldberg, Y. (2016). Assessing the ability of
+LSTMs to learn syntax-sensitive dependencies. TACL 4.
+Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+Cho, K. et al. (2014). Learning phrase representations using RNN
+encoder-decoder for statistical machine translation. EMNLP.
+Chung, J. et al. (2014). Empirical evaluation of gated recurrent neural
+networks on sequence modeling. arXiv:1412.3555.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import single_threaded_blas
+from .gradient_flow import CELLS, _check_cell, _check_int, init_cell
+
+__all__ = [
+    "DEFAULT_DISTANCES",
+    "agreement_forward",
+    "agreement_loss_and_grads",
+    "agreement_accuracy",
+    "train_agreement",
+    "agreement_by_distance",
+    "gate_activations",
+    "number_units",
+]
+
+#: Distances of the book's figure.
+DEFAULT_DISTANCES = (5, 10, 20, 30, 40)
+
+
+def _cell_keys(params: Mapping[str, np.ndarray]) -> str:
+    """Which cell a parameter dict belongs to, from its keys."""
+    if "W_f" in params:
+        return "lstm"
+    if "W_z" in params:
+        return "gru"
+    if "W" in params:
+        return "rnn"
+    raise ValueError(
+        "params must come from train_agreement (keys W/b for the RNN, W_f.. for the LSTM, "
+        f"W_z.. for the GRU, plus W_out, b_out); got keys {sorted(params)}.")
+
+
+def _core(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: v for k, v in params.items() if k not in ("W_out", "b_out")}
+
+
+def agreement_forward(
+    params: Mapping[str, np.ndarray], X: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    r"""Logits for "was"/"were" after reading a batch of sentences.
+
+    Parameters
+    ----------
+    params : dict
+        Cell parameters plus ``W_out`` (H, 2) and ``b_out`` (2,).
+    X : ndarray of shape (T, N, V)
+        One-hot sentences (``AgreementTask.X``).
+
+    Returns
+    -------
+    logits : ndarray of shape (N, 2)
+    cache : dict
+        ``"cell"``, ``"hs"`` (T, N, H), the cell's own cache (``"inner"``;
+        for the LSTM and GRU its ``"gates"``).
+
+    Notes
+    -----
+    :math:`\text{logits} = h_T W_{out} + b_{out}`.
+    """
+    cell = _cell_keys(params)
+    N = X.shape[1]
+    H = params["W_out"].shape[0]
+    h0 = np.zeros((N, H), dtype=X.dtype)
+    core = _core(params)
+    if cell == "rnn":
+        from ..rnn import rnn_forward
+
+        hs, inner = rnn_forward(X, h0, core)
+    elif cell == "lstm":
+        from ..lstm import lstm_forward
+
+        hs, _, inner = lstm_forward(X, h0, h0, core)
+    else:
+        from ..gru import gru_forward
+
+        hs, inner = gru_forward(X, h0, core)
+    logits = hs[-1] @ params["W_out"] + params["b_out"]  # (N, 2)
+    return logits, {"cell": cell, "hs": hs, "inner": inner}
+
+
+def agreement_loss_and_grads(
+    params: Mapping[str, np.ndarray], batch: Any
+) -> tuple[float, dict[str, np.ndarray]]:
+    """Softmax cross-entropy on one :class:`~course_pkg.tasks.AgreementTask` and its gradients.
+
+    Parameters
+    ----------
+    params : dict
+        As for :func:`agreement_forward`.
+    batch : AgreementTask
+        Uses ``batch.X`` (T, N, V) and ``batch.y`` (N,).
+
+    Returns
+    -------
+    loss : float
+    grads : dict of ndarray
+        Same keys and shapes as ``params``.
+    """
+    from ..losses import softmax_cross_entropy
+
+    logits, cache = agreement_forward(params, batch.X)
+    loss, dlogits = softmax_cross_entropy(logits, batch.y)  # dlogits (N, 2)
+    hs = cache["hs"]
+    dhs = np.zeros_like(hs)
+    dhs[-1] = dlogits @ params["W_out"].T  # (N, H)
+    if cache["cell"] == "rnn":
+        from ..rnn import rnn_backward
+
+        _, _, grads = rnn_backward(dhs, cache["inner"])
+    elif cache["cell"] == "lstm":
+        from ..lstm import lstm_backward
+
+        _, _, _, grads = lstm_backward(dhs, cache["inner"])
+    else:
+        from ..gru import gru_backward
+
+        _, _, grads = gru_backward(dhs, cache["inner"])
+    grads = dict(grads)
+    grads["W_out"] = hs[-1].T @ dlogits  # (H, 2)
+    grads["b_out"] = dlogits.sum(axis=0)  # (2,)
+    return loss, grads
+
+
+def agreement_accuracy(params: Mapping[str, np.ndarray], task: Any) -> float:
+    """Fraction of ``task``'s sentences whose verb number is predicted correctly."""
+    logits, _ = agreement_forward(params, task.X)
+    return float(np.mean(np.argmax(logits, axis=1) == task.y))
+
+
+@single_threaded_blas
+def train_agreement(
+    cell: str = "lstm",
+    distance: int = 10,
+    seed: int = 0,
+    H: int = 20,
+    steps: int = 400,
+    *,
+    n_train: int = 3200,
+    n_test: int = 1000,
+    batch_size: int = 32,
+    lr: float = 0.01,
+    clip: float | None = 5.0,
+) -> tuple[dict[str, np.ndarray], dict[str, list], Any]:
+    r"""Train one cell on the agreement task at one distance.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+    distance : int
+        Words between the subject and the verb.
+    seed : int
+        Seeds the weights, the training and test sentences and the shuffling.
+    H : int, default 20
+        Hidden size (the same for every cell in the book's comparison).
+    steps : int, default 400
+        Adam steps; the training set is cycled (reshuffled each epoch).
+    n_train, n_test : int
+        Sizes of the training set and of the held-out test set.
+    batch_size : int
+    lr : float, default 0.01
+        Adam learning rate.
+    clip : float or None, default 5.0
+        Global-norm gradient clipping (a safety net; rarely active).
+
+    Returns
+    -------
+    params : dict of ndarray
+        Trained cell parameters plus ``W_out`` (H, 2), ``b_out`` (2,). The
+        LSTM starts with forget bias 1.
+    history : dict of lists
+        From :func:`course_pkg.train.train`: ``"loss"``, ``"grad_norm"`` per
+        step; ``"accuracy"``: held-out accuracy after every epoch.
+    task : AgreementTask
+        The held-out test sentences (``task.vocab`` maps token ids to words).
+
+    Raises
+    ------
+    ValueError
+        On an unknown cell or a bad size.
+
+    See Also
+    --------
+    Book chapter 7, "The whole cell, through time"; chapter 8, "The GRU".
+    """
+    from ..tasks import agreement_task
+    from ..train import train
+
+    cell = _check_cell(cell)
+    distance = _check_int("distance", distance, 0)
+    H = _check_int("H", H, 1)
+    steps = _check_int("steps", steps, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    n_train = _check_int("n_train", n_train, batch_size)
+    rng = np.random.default_rng([seed, distance])
+    train_task = agreement_task(n_train, distance, rng)
+    test_task = agreement_task(_check_int("n_test", n_test, 1), distance, rng)
+    V = len(train_task.vocab)
+    params = init_cell(cell, V, H, rng, forget_bias=1.0)
+    params["W_out"] = rng.uniform(-1, 1, size=(H, 2)) / np.sqrt(H)
+    params["b_out"] = np.zeros(2)
+    per_epoch = n_train // batch_size
+    epochs = -(-steps // per_epoch)
+    X_all, y_all = train_task.X, train_task.y
+    done = [0]
+
+    def batches(epoch: int, shuffle_rng: np.random.Generator) -> list:
+        order = shuffle_rng.permutation(n_train)
+        out = []
+        for b in range(per_epoch):
+            if done[0] >= steps:
+                break
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            out.append(_Batch(X_all[:, idx], y_all[idx]))
+            done[0] += 1
+        return out
+
+    params, history = train(
+        agreement_loss_and_grads, params, batches, optimizer="adam", lr=lr, epochs=epochs,
+        clip=clip, progress=False, seed=seed,
+        eval_fn=lambda p: {"accuracy": agreement_accuracy(p, test_task)},
+    )
+    return params, history, test_task
+
+
+class _Batch:
+    """A minibatch with the two attributes the loss reads."""
+
+    __slots__ = ("X", "y")
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X = X
+        self.y = y
+
+
+@single_threaded_blas
+def agreement_by_distance(
+    cells: Sequence[str] = CELLS,
+    distances: Sequence[int] = DEFAULT_DISTANCES,
+    seed: int = 0,
+    *,
+    H: int = 20,
+    steps: int = 400,
+    n_seeds: int = 2,
+) -> dict:
+    r"""Held-out agreement accuracy of each cell at each distance.
+
+    Every (cell, distance) pair is trained from scratch by
+    :func:`train_agreement` with the same hidden size and steps, once per
+    seed ``seed, seed + 1, ..., seed + n_seeds - 1``; the accuracies are
+    averaged over the seeds. (Whether a run finds the subject at all is
+    close to all-or-nothing and depends on the seed at long distances, so a
+    single seed gives a jagged curve.)
+
+    Parameters
+    ----------
+    cells : sequence of {"rnn", "lstm", "gru"}
+    distances : sequence of int
+    seed : int
+    H : int, default 20
+    steps : int, default 400
+    n_seeds : int, default 2
+
+    Returns
+    -------
+    dict
+        ``"distances"``: list of int; ``"accuracy"``: ``{cell: list of float}``,
+        the final held-out accuracy (in [0, 1]; chance is 0.5) per distance,
+        averaged over the seeds; ``"per_seed"``: ``{cell: list of lists}``,
+        the accuracy of every seed (outer list: distances).
+
+    See Also
+    --------
+    course_pkg.plotting.plot_accuracy_by_distance
+    Book chapter 8, "The GRU".
+    """
+    for c in cells:
+        _check_cell(c)
+    distances = [_check_int("distance", d, 0) for d in distances]
+    n_seeds = _check_int("n_seeds", n_seeds, 1)
+    accuracy: dict[str, list[float]] = {}
+    per_seed: dict[str, list[list[float]]] = {}
+    for c in cells:
+        accuracy[c], per_seed[c] = [], []
+        for d in distances:
+            accs = []
+            for s in range(seed, seed + n_seeds):
+                _, history, _ = train_agreement(c, d, s, H=H, steps=steps)
+                accs.append(float(history["accuracy"][-1]))
+            per_seed[c].append(accs)
+            accuracy[c].append(float(np.mean(accs)))
+    return {"distances": distances, "accuracy": accuracy, "per_seed": per_seed}
+
+
+def _as_tokens(tokens: Any) -> np.ndarray:
+    """Token ids (T,) from ids, a list of words or a sentence string."""
+    if isinstance(tokens, str):
+        tokens = tokens.split()
+    if isinstance(tokens, np.ndarray) and np.issubdtype(tokens.dtype, np.integer):
+        ids = tokens.reshape(-1)
+    else:
+        from ..tasks import VERBS, agreement_task
+
+        words = [str(w) for w in tokens]
+        if words and words[-1] in VERBS:
+            words = words[:-1]  # the network never reads the verb
+        lookup = agreement_task(1, 0, 0).word_to_id
+        unknown = [w for w in words if w not in lookup]
+        if unknown:
+            raise ValueError(f"unknown word(s) {unknown}; the vocabulary is {sorted(lookup)}.")
+        ids = np.array([lookup[w] for w in words], dtype=np.int64)
+    if ids.size == 0:
+        raise ValueError("tokens must hold at least one word.")
+    return ids
+
+
+@single_threaded_blas
+def gate_activations(params: Mapping[str, np.ndarray], tokens: Any) -> dict[str, np.ndarray]:
+    r"""Gate activations of a trained LSTM (or GRU) while it reads one sentence.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`train_agreement` with ``cell="lstm"`` (or ``"gru"``).
+    tokens : ndarray of int of shape (T,), list of str, or str
+        The sentence: token ids, words, or a string of words (a final "was"
+        or "were" is dropped, as the network never reads the verb).
+
+    Returns
+    -------
+    dict of ndarray of shape (T, H)
+        LSTM: ``"f", "i", "g", "o"``; GRU: ``"z", "r", "n"``.
+
+    Raises
+    ------
+    ValueError
+        For RNN parameters (no gates) or an unknown word.
+
+    See Also
+    --------
+    course_pkg.plotting.plot_gate_heatmap
+    Book chapter 7, "The whole cell, through time".
+    """
+    cell = _cell_keys(params)
+    if cell == "rnn":
+        raise ValueError("gate_activations needs LSTM or GRU parameters; a plain RNN has no "
+                         "gates.")
+    ids = _as_tokens(tokens)
+    from ..tasks import one_hot
+
+    V = params["W_f" if cell == "lstm" else "W_z"].shape[0] - params["W_out"].shape[0]
+    X = one_hot(ids[:, None], V)  # (T, 1, V)
+    _, cache = agreement_forward(params, X)
+    return {k: np.array(v[:, 0, :]) for k, v in cache["inner"]["gates"].items()}
+
+
+@single_threaded_blas
+def number_units(
+    params: Mapping[str, np.ndarray], task: Any, k: int = 6, state: str = "c"
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The hidden units whose final state best tracks the subject's number.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`train_agreement` with ``cell="lstm"``.
+    task : AgreementTask
+        Sentences to correlate over (e.g. the held-out task).
+    k : int, default 6
+        How many units to return.
+    state : {"c", "h"}
+        Correlate the cell state (the memory) or the hidden state.
+
+    Returns
+    -------
+    units : int ndarray of shape (k,)
+        Unit indices, strongest absolute correlation first.
+    corr : ndarray of shape (H,)
+        Pearson correlation of every unit's final state with ``task.y``.
+
+    Notes
+    -----
+    :math:`\rho_j = \operatorname{corr}_n(s_{T,j}^{(n)}, y^{(n)})` with
+    :math:`s` = ``c`` or ``h``; units with :math:`|\rho_j|` near 1 carry the
+    subject's number to the verb.
+    """
+    if _cell_keys(params) != "lstm":
+        raise ValueError("number_units needs LSTM parameters (from train_agreement('lstm', ...)).")
+    if state not in ("c", "h"):
+        raise ValueError(f"state must be 'c' or 'h'; got {state!r}.")
+    from ..lstm import lstm_forward
+
+    X = task.X
+    N = X.shape[1]
+    H = params["W_out"].shape[0]
+    k = min(_check_int("k", k, 1), H)
+    h0 = np.zeros((N, H))
+    hs, cs, _ = lstm_forward(X, h0, h0, _core(params))
+    s = (cs if state == "c" else hs)[-1]  # (N, H)
+    y = task.y.astype(float)
+    sc = s - s.mean(axis=0)
+    yc = y - y.mean()
+    denom = np.sqrt((sc**2).sum(axis=0) * (yc**2).sum())
+    corr = np.divide(sc.T @ yc, denom, out=np.zeros(H), where=denom > 0)  # (H,)
+    units = np.argsort(-np.abs(corr), kind="stable")[:k]
+    return units, corr

@@ -1,0 +1,327 @@
+r"""Dates with and without attention: the bottleneck, measured.
+
+Chapters 9 and 10 translate human-written dates ("Monday, the 23rd of
+November 2026", up to 37 characters) into ISO ("2026-11-23") with a small
+character-level encoder-decoder (:mod:`course_pkg.seq2seq`):
+
+* :func:`train_date_model` trains one model, with or without attention.
+* :func:`date_accuracy_by_length` trains both and measures held-out
+  accuracy per source-length bucket: the shape of Bahdanau et al. (2015),
+  Fig. 2, where the model without attention loses accuracy as sources grow.
+* :func:`attention_map` decodes one date and returns the attention weights
+  for the heatmap of chapter 10.
+
+Accuracy is measured on greedy decodes (the model's own previous outputs
+fed back), both as exact match of the 10 output characters and per
+character.
+
+References
+----------
+Bahdanau, D., Cho, K. and Bengio, Y. (2015). Neural machine translation by
+jointly learning to align and translate. ICLR.
+Luong, M.-T., Pham, H. and Manning, C. D. (2015). Effective approaches to
+attention-based neural machine translation. EMNLP.
+Cho, K. et al. (2014). On the properties of neural machine translation:
+encoder-decoder approaches. SSST-8 (accuracy falls with sentence length).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import single_threaded_blas
+from .gradient_flow import _check_int
+
+__all__ = [
+    "LENGTH_BUCKETS",
+    "train_date_model",
+    "date_predictions",
+    "date_accuracy_by_length",
+    "attention_map",
+]
+
+#: Source-length buckets (inclusive character counts) of the book's figure.
+LENGTH_BUCKETS = ((8, 11), (12, 16), (17, 21), (22, 27), (28, 37))
+_ATTENTIONS = (None, "dot", "scaled_dot", "additive")
+_OUT_LEN = 10  # "yyyy-MM-dd"
+
+
+def _infer_attention(params: Mapping[str, np.ndarray], attention: Any) -> str | None:
+    """The attention a parameter dict was trained with (``"auto"`` = from its keys)."""
+    if attention != "auto":
+        if attention not in _ATTENTIONS:
+            raise ValueError(f"attention must be one of {_ATTENTIONS}; got {attention!r}.")
+        return attention
+    if "att_W_q" in params:
+        return "additive"
+    H = params["dec_b_f" if "dec_b_f" in params else "dec_b_z"].shape[0]
+    return "scaled_dot" if params["W_out"].shape[0] == 2 * H else None
+
+
+def _cell(params: Mapping[str, np.ndarray]) -> str:
+    return "lstm" if "enc_W_f" in params else "gru"
+
+
+@single_threaded_blas
+def train_date_model(
+    attention: str | None = None,
+    seed: int = 0,
+    H: int = 48,
+    steps: int = 300,
+    *,
+    E: int = 16,
+    cell: str = "lstm",
+    batch_size: int = 64,
+    lr: float = 0.01,
+    clip: float | None = 5.0,
+    n_test: int = 1000,
+) -> tuple[dict[str, np.ndarray], dict[str, list], Any]:
+    r"""Train a character-level encoder-decoder on the date task.
+
+    Every step draws a fresh batch of dates in all formats (so there is no
+    overfitting to a fixed training set); the model is trained with teacher
+    forcing, Adam and global-norm clipping.
+
+    Parameters
+    ----------
+    attention : {None, "dot", "scaled_dot", "additive"}
+        None is the plain encoder-decoder of chapter 9; "additive" is
+        Bahdanau's score.
+    seed : int
+        Seeds the weights, the training batches and the test set.
+    H : int, default 48
+        Hidden size of encoder and decoder.
+    steps : int, default 300
+        Training steps (batches).
+    E : int, default 16
+        Character-embedding size.
+    cell : {"lstm", "gru"}
+    batch_size : int
+    lr : float, default 0.01
+        Adam learning rate.
+    clip : float or None, default 5.0
+    n_test : int, default 1000
+        Size of the held-out test set returned as ``task``.
+
+    Returns
+    -------
+    params : dict of ndarray
+        From :func:`course_pkg.seq2seq.init_seq2seq_params`, trained.
+    history : dict of lists
+        ``"loss"`` and ``"grad_norm"`` per step (:func:`course_pkg.train.train`);
+        ``"attention"``: ``[attention]``, the kind the model was trained with.
+    task : DateTask
+        The held-out test dates, drawn independently of the training batches.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``attention`` or ``cell`` or a bad size.
+
+    See Also
+    --------
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
+    """
+    from ..seq2seq import init_seq2seq_params, seq2seq_loss
+    from ..tasks import date_source_vocab, date_target_vocab, date_task
+    from ..train import train
+
+    if attention not in _ATTENTIONS:
+        raise ValueError(f"attention must be one of {_ATTENTIONS}; got {attention!r}.")
+    H = _check_int("H", H, 1)
+    E = _check_int("E", E, 1)
+    steps = _check_int("steps", steps, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    n_test = _check_int("n_test", n_test, 1)
+    # The initial weights depend on the seed only, not on the attention kind,
+    # except for the parts attention adds; the data streams are the same too.
+    params = init_seq2seq_params(len(date_source_vocab()), len(date_target_vocab()), E, H,
+                                 np.random.default_rng([seed, 0]), cell, attention)
+    test_task = date_task(n_test, np.random.default_rng([seed, 1]))
+
+    def loss_and_grads(p: dict, batch: Any) -> tuple[float, dict]:
+        tgt_mask = np.ones(batch.tgt_out.shape, dtype=bool)
+        loss, grads, _ = seq2seq_loss(batch.src, batch.src_mask, batch.tgt_in, batch.tgt_out,
+                                      tgt_mask, p, cell, attention)
+        return loss, grads
+
+    def batches(epoch: int, rng: np.random.Generator) -> list:
+        return [date_task(batch_size, rng) for _ in range(steps)]
+
+    params, history = train(loss_and_grads, params, batches, optimizer="adam", lr=lr,
+                            epochs=1, clip=clip, progress=False, seed=[seed, 2])
+    history["attention"] = [attention]
+    return params, history, test_task
+
+
+@single_threaded_blas
+def date_predictions(
+    params: Mapping[str, np.ndarray], task: Any, attention: Any = "auto"
+) -> tuple[list[str], np.ndarray | None]:
+    """Greedy decodes of every source in ``task``.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`train_date_model`.
+    task : DateTask
+    attention : {"auto", None, "dot", "scaled_dot", "additive"}
+        The attention the model was trained with; "auto" infers it from the
+        parameter keys (additive if there are ``att_*`` keys, otherwise
+        scaled dot-product when ``W_out`` reads ``[h, context]``).
+
+    Returns
+    -------
+    predictions : list of str
+        The decoded ISO strings (up to the first ``<eos>``).
+    weights : ndarray of shape (N, 11, S), or None
+        Attention weights of every output step.
+    """
+    from ..seq2seq import greedy_decode
+    from ..tasks import decode_target
+
+    att = _infer_attention(params, attention)
+    tokens, weights = greedy_decode(task.src, task.src_mask, dict(params), _cell(params), att,
+                                    bos=task.bos, max_len=_OUT_LEN + 1)
+    preds = [decode_target(tokens[:, j]) for j in range(tokens.shape[1])]
+    return preds, weights
+
+
+def _char_accuracy(pred: str, target: str) -> float:
+    hits = sum(a == b for a, b in zip(pred, target))
+    return hits / max(len(target), len(pred))
+
+
+@single_threaded_blas
+def date_accuracy_by_length(
+    seed: int = 0,
+    *,
+    attention: str = "additive",
+    H: int = 48,
+    steps: int = 300,
+    buckets: Sequence[tuple[int, int]] = LENGTH_BUCKETS,
+    n_test: int = 1000,
+) -> dict:
+    r"""Held-out accuracy by source length, without and with attention.
+
+    Two models with the same hidden size, seed and training batches are
+    trained by :func:`train_date_model`, one without attention and one with
+    ``attention``; both decode the same held-out dates greedily.
+
+    Parameters
+    ----------
+    seed : int
+    attention : {"dot", "scaled_dot", "additive"}, default "additive"
+    H : int, default 48
+    steps : int, default 300
+        Training steps of each model.
+    buckets : sequence of (int, int)
+        Inclusive source-length ranges.
+    n_test : int
+
+    Returns
+    -------
+    dict
+        ``"lengths"``: list of float, the mean source length in each bucket;
+        ``"buckets"``: the ranges; ``"count"``: test examples per bucket;
+        ``"accuracy"``: ``{"no attention": [...], "attention": [...]}``, the
+        exact-match accuracy per bucket (all 10 characters right);
+        ``"char_accuracy"``: the same per character. A bucket without test
+        examples gets NaN.
+
+    See Also
+    --------
+    course_pkg.plotting.plot_accuracy_by_distance
+    Book chapter 10, "Attention" (and Bahdanau et al. 2015, Fig. 2).
+    """
+    if attention not in _ATTENTIONS[1:]:
+        raise ValueError(f"attention must be one of {_ATTENTIONS[1:]}; got {attention!r}.")
+    buckets = [(int(lo), int(hi)) for lo, hi in buckets]
+    result: dict[str, Any] = {"buckets": buckets, "accuracy": {}, "char_accuracy": {}}
+    for label, att in (("no attention", None), ("attention", attention)):
+        params, _, task = train_date_model(att, seed, H, steps, n_test=n_test)
+        preds, _ = date_predictions(params, task, att)
+        lengths = task.src_lengths
+        exact = np.array([p == t for p, t in zip(preds, task.tgt_strings)], dtype=float)
+        chars = np.array([_char_accuracy(p, t) for p, t in zip(preds, task.tgt_strings)])
+        acc, cacc, mean_len, count = [], [], [], []
+        for lo, hi in buckets:
+            sel = (lengths >= lo) & (lengths <= hi)
+            count.append(int(sel.sum()))
+            mean_len.append(float(lengths[sel].mean()) if sel.any() else (lo + hi) / 2)
+            acc.append(float(exact[sel].mean()) if sel.any() else float("nan"))
+            cacc.append(float(chars[sel].mean()) if sel.any() else float("nan"))
+        result["accuracy"][label] = acc
+        result["char_accuracy"][label] = cacc
+        result["lengths"] = mean_len
+        result["count"] = count
+    return result
+
+
+@single_threaded_blas
+def attention_map(
+    params: Mapping[str, np.ndarray],
+    date_string: str,
+    task: Any = None,
+    *,
+    attention: Any = "auto",
+) -> tuple[np.ndarray, list[str], list[str]]:
+    r"""Attention weights of a trained model while it translates one date.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`train_date_model` with attention.
+    date_string : str
+        A source date, e.g. ``"Monday, the 23rd of November 2026"``.
+    task : DateTask, optional
+        Only its ``bos`` id is used; the standard vocabulary's when None.
+    attention : {"auto", "dot", "scaled_dot", "additive"}
+        As in :func:`date_predictions`.
+
+    Returns
+    -------
+    weights : ndarray of shape (T_out, S)
+        Row ``t``: the distribution over the ``S`` source characters at
+        output step ``t`` (rows sum to 1); ``T_out`` counts the decoded
+        characters plus the final ``<eos>`` step.
+    src_chars : list of str, length S
+    out_chars : list of str, length T_out
+        The decoded characters, then ``"<eos>"``.
+
+    Raises
+    ------
+    ValueError
+        If the model has no attention, or ``date_string`` has characters
+        outside the source vocabulary.
+
+    See Also
+    --------
+    course_pkg.plotting.plot_attention_heatmap
+    Book chapter 10, "Attention".
+    """
+    from ..seq2seq import greedy_decode
+    from ..tasks import BOS, EOS, date_target_vocab, encode_dates
+
+    att = _infer_attention(params, attention)
+    if att is None:
+        raise ValueError("attention_map needs a model trained with attention "
+                         "(train_date_model(attention='additive', ...)).")
+    if not isinstance(date_string, str) or not date_string:
+        raise ValueError(f"date_string must be a non-empty str; got {date_string!r}.")
+    src, src_mask = encode_dates([date_string])
+    vocab = date_target_vocab() if task is None else list(task.tgt_vocab)
+    bos = vocab.index(BOS)
+    tokens, weights = greedy_decode(src, src_mask, dict(params), _cell(params), att, bos=bos,
+                                    max_len=_OUT_LEN + 1)
+    out_chars: list[str] = []
+    for k in tokens[:, 0]:
+        sym = vocab[int(k)]
+        out_chars.append(sym)
+        if sym == EOS:
+            break
+    assert weights is not None
+    return np.array(weights[0, : len(out_chars)]), list(date_string), out_chars

@@ -1,0 +1,62 @@
+"""nbgrader settings shared by the repository and every course directory.
+
+Both ``nbgrader_config.py`` at the repository root and the one that
+``course init`` writes call :func:`apply_config`, so the fixes below hold
+wherever nbgrader runs:
+
+* ``IgnorePattern``: a passing test cell that writes a warning to stderr
+  (a numpy ``RuntimeWarning``, a ``DeprecationWarning`` ...) would score 0,
+  because nbgrader treats any stderr output as a failure. Warning lines are
+  removed before grading. (The grading helpers also silence warnings.)
+* ``OverwriteCells.add_missing_cells``: a deleted test cell (or one whose
+  metadata was stripped) is put back from the source; its first line then
+  raises, so it scores 0 instead of leaving a NULL grade to grade by hand.
+  Edited test cells are always restored from the source by nbgrader.
+* ``GenerateFeedback.preprocessors`` gains ``ClearHiddenTests``: the feedback
+  HTML does not show the hidden tests' source.
+* ``Execute.extra_arguments``: the kernel prints tracebacks in IPython's
+  ``Minimal`` mode (exception type and message only), so the feedback shows
+  the assertion message written by :mod:`course_pkg.grading` and not the
+  hidden lines around the failing call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["WARNING_PATTERN", "MISSING_CELL_NOTE", "FEEDBACK_PREPROCESSORS", "apply_config"]
+
+#: stderr text removed before grading: Python warnings ("...: RuntimeWarning: ...").
+WARNING_PATTERN = (
+    r"(?s)^(\s*\S*:\d+: \w*Warning: .*|.*(RuntimeWarning|DeprecationWarning|"
+    r"PendingDeprecationWarning|FutureWarning|UserWarning): .*)$"
+)
+
+#: First line commented by nbgrader; the second makes a restored cell score 0.
+MISSING_CELL_NOTE = (
+    "Test cell {cell_id} was missing from the submission; nbgrader restored it and it "
+    "scores 0 (ask your instructor if this was an accident).\n"
+    "raise AssertionError('test cell {cell_id} was deleted from the submission: 0 points')\n"
+)
+
+FEEDBACK_PREPROCESSORS = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+
+def apply_config(c: Any) -> Any:
+    """Apply the course's nbgrader settings to the config object ``c``."""
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = WARNING_PATTERN
+    c.OverwriteCells.add_missing_cells = True
+    c.OverwriteCells.missing_cell_notification = MISSING_CELL_NOTE
+    c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+    c.Execute.timeout = 120
+    c.Execute.extra_arguments = [
+        "--HistoryManager.hist_file=:memory:",
+        "--InteractiveShell.xmode=Minimal",
+    ]
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    return c

@@ -1,0 +1,244 @@
+"""Notebook operations behind the ``course`` command.
+
+* :func:`read_notebook` with clear errors for a missing file or bad JSON;
+* :func:`student_version`: the notebook without solutions, hidden tests or
+  outputs, with the same cell metadata and checksums as
+  ``nbgrader generate_assignment`` writes (so a copy downloaded from the
+  book can be collected and autograded like a released one);
+* :func:`execute` (a real kernel, via nbclient) and :func:`test_results`,
+  which scores the grade cells the way nbgrader does;
+* :func:`run_in_process`: a fast approximation used by the test-suite.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import os
+import pathlib
+import re
+import tempfile
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+
+from .nbconfig import WARNING_PATTERN
+
+__all__ = [
+    "CourseError",
+    "TestResult",
+    "read_notebook",
+    "write_notebook",
+    "student_version",
+    "solution_body",
+    "execute",
+    "test_results",
+    "run_in_process",
+    "is_grade_cell",
+    "is_solution_cell",
+]
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+
+
+class CourseError(Exception):
+    """An error with a message meant for the person at the terminal."""
+
+
+def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """Read and validate a notebook, or raise :class:`CourseError` saying what is wrong."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise CourseError(f"no such notebook: {path}")
+    if path.is_dir():
+        raise CourseError(f"{path} is a directory; give the path of an .ipynb file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CourseError(f"{path} is not a text (UTF-8) notebook file: {exc}") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise CourseError(
+            f"{path} is not valid notebook JSON ({str(exc).splitlines()[0][:200]}). "
+            "Was it saved completely? Re-download it, or restore it from a checkpoint "
+            "(File > Revert Notebook to Checkpoint)."
+        ) from None
+    except Exception as exc:  # nbformat raises various errors for malformed notebooks
+        raise CourseError(f"{path} is not a readable notebook: {exc}") from None
+    return nb
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: str | os.PathLike) -> None:
+    """Write ``nb`` atomically: to a temporary file in the same folder, then rename."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            nbformat.write(nb, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _nbg(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_grade_cell(cell) -> bool:
+    return cell.cell_type == "code" and bool(_nbg(cell).get("grade"))
+
+
+def is_solution_cell(cell) -> bool:
+    return bool(_nbg(cell).get("solution"))
+
+
+def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return the student version of an instructor source notebook.
+
+    Applies nbgrader's own preprocessors in ``generate_assignment``'s order,
+    minus the database: lock cells, clear solutions and outputs, checksum,
+    clear hidden tests, checksum again, check metadata.
+    """
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+    from traitlets.config import Config
+
+    from .nbconfig import apply_config
+
+    config = apply_config(Config())
+    nb = copy.deepcopy(nb)
+    resources: dict[str, Any] = {}
+    for pp_class in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata,
+                     ComputeChecksums, ClearHiddenTests, ClearMarkScheme, ComputeChecksums,
+                     CheckCellMetadata):
+        nb, resources = pp_class(config=config).preprocess(nb, resources)
+    return nb
+
+
+def solution_body(nb: nbformat.NotebookNode, grade_id: str) -> str:
+    """The text between BEGIN and END SOLUTION in the solution cell ``grade_id``."""
+    for cell in nb.cells:
+        if _nbg(cell).get("grade_id") == grade_id:
+            src = cell.source
+            start = src.index(BEGIN_SOLUTION) + len(BEGIN_SOLUTION)
+            return src[start:src.index(END_SOLUTION)]
+    raise KeyError(grade_id)
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+    hidden: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.points == self.max_points
+
+
+def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None,
+            timeout: int = 120) -> nbformat.NotebookNode:
+    """Execute a copy of ``nb`` in a fresh kernel; errors stay in the outputs."""
+    from nbclient import NotebookClient
+
+    nb = copy.deepcopy(nb)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        resources={"metadata": {"path": str(cwd or os.getcwd())}},
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+    )
+    client.execute()
+    return nb
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _only_docstring(source: str) -> bool:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant)
+
+
+def test_results(nb: nbformat.NotebookNode) -> list[TestResult]:
+    """Score the grade cells of an executed notebook as nbgrader does.
+
+    An error output or any stderr output (after removing warnings, like the
+    course's IgnorePattern setting) gives 0; otherwise full points.
+    """
+    results = []
+    for cell in nb.cells:
+        if not is_grade_cell(cell):
+            continue
+        meta = _nbg(cell)
+        max_points = float(meta.get("points", 0))
+        res = TestResult(meta["grade_id"], max_points, max_points,
+                         hidden=BEGIN_HIDDEN in cell.source or _only_docstring(cell.source))
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                res.points = 0.0
+                res.message = f"{out.ename}: {_ANSI.sub('', out.evalue)}"
+                break
+            if out.output_type == "stream" and out.name == "stderr":
+                if re.search(WARNING_PATTERN, out.text):
+                    continue
+                res.points = 0.0
+                res.message = "wrote to stderr: " + out.text.strip()[:500]
+                break
+        results.append(res)
+    return results
+
+
+def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None
+                   ) -> list[TestResult]:
+    """Run the code cells with ``exec`` in one namespace and score the grade cells.
+
+    Much faster than a kernel (no start-up), for the test-suite; IPython
+    magics are not supported. Warnings are not counted as failures.
+    """
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    results = []
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        for k, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            error = ""
+            try:
+                code = compile(cell.source, f"<cell {k}>", "exec")
+                exec(code, namespace)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if not is_grade_cell(cell):
+                    error += "\n" + traceback.format_exc(limit=3)
+            if is_grade_cell(cell):
+                meta = _nbg(cell)
+                max_points = float(meta.get("points", 0))
+                results.append(TestResult(meta["grade_id"], 0.0 if error else max_points,
+                                          max_points, error,
+                                          hidden=BEGIN_HIDDEN in cell.source))
+    finally:
+        os.chdir(old)
+    return results

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 JB_FLAGS := -n -W --keep-going
 PORT ?= 8000
 
-.PHONY: help env system-deps book book-cold serve test test-fast lint fixtures bench clean
+.PHONY: help env system-deps book-prereqs book book-cold serve test test-fast lint fixtures bench clean
 
 help:
 	@echo "make book    set up .venv and build the book into _build/html"
@@ -36,7 +36,13 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; fi
 
-book: env
+# The book's prerequisites: MathJax vendored from the npm registry (the site
+# loads nothing from outside itself) and the student notebooks it links to.
+book-prereqs: env
+	bash scripts/vendor_mathjax.sh
+	$(BIN)/course export-student --out book/_student
+
+book: book-prereqs
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in $(CURDIR)/_build/html/index.html (or run: make serve)"
 
@@ -50,9 +56,9 @@ serve: book
 
 lint: env
 	$(BIN)/ruff check .
+	$(PY) scripts/build_assignments.py --check
 
-test-fast: env
-	$(BIN)/ruff check .
+test-fast: lint
 	$(BIN)/pytest -m "not book and not browser and not nbgrader"
 
 test: env system-deps lint book
@@ -63,6 +69,9 @@ fixtures: env
 
 bench: env
 	$(PY) benchmarks/bench_rnn_vs_torch.py
+	$(PY) benchmarks/bench_experiments.py
+	$(PY) benchmarks/bench_assignments.py
+	$(PY) benchmarks/bench_book_build.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -47,7 +47,7 @@ book: book-prereqs
 	@echo "The book is in $(CURDIR)/_build/html/index.html (or run: make serve)"
 
 book-cold: env
-	rm -rf _build
+	rm -rf _build .jupyter_cache
 	$(MAKE) book
 
 serve: book
@@ -74,4 +74,4 @@ bench: env
 	$(PY) benchmarks/bench_book_build.py
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .jupyter_cache .pytest_cache test-artifacts book/_student

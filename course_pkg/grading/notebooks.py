@@ -75,13 +75,26 @@ def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
 
 
 def write_notebook(nb: nbformat.NotebookNode, path: str | os.PathLike) -> None:
-    """Write ``nb`` atomically: to a temporary file in the same folder, then rename."""
+    """Write ``nb`` atomically: to a temporary file in the same folder, then rename.
+
+    An existing file with identical content is left untouched, so that tools
+    watching modification times (the book's execution cache) see no change.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"
+    if path.exists():
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
+            fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)

@@ -18,7 +18,8 @@ losses          softmax cross-entropy with masks
 optim           SGD, Adam, gradient clipping
 init            Xavier/Glorot, He, orthogonal and identity initialisers
 train           a training loop with a progress bar and a history
-tasks           toy tasks: agreement, adding, copy, dates
+tasks           toy tasks: agreement, adding, copy (re-exports the date task)
+dates           the date-translation task, its vocabularies and encoders
 gradcheck       central-difference gradient checks
 torch_interop   parameter conversion to and from torch.nn.RNN/LSTM/GRU
 """

@@ -20,7 +20,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["check_array", "check_params", "check_finite", "format_shape"]
+__all__ = [
+    "check_array",
+    "check_cache",
+    "check_count",
+    "check_finite",
+    "check_params",
+    "format_shape",
+]
 
 Dim = int | str
 
@@ -189,3 +196,59 @@ def check_params(
         )
     for key, shape in spec.items():
         check_array(f"{where}['{key}']", params[key], shape, dims)
+
+
+def check_count(name: str, value: object, minimum: int) -> int:
+    """Return ``value`` as an int after checking it is an integer ``>= minimum``.
+
+    Booleans are rejected (``True`` is an int to Python, never a count here).
+
+    >>> check_count("n", 3, 1)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_cache(
+    cache: object, keys: Sequence[str], where: str, *, as_tuple: bool = False
+) -> None:
+    """Check that a backward pass received the cache its forward pass returned.
+
+    Parameters
+    ----------
+    cache : object
+        What the caller passed as ``cache``.
+    keys : sequence of str
+        Keys the backward reads from a dict cache or, with ``as_tuple``, the
+        names of the tuple's entries in order (then only the length is checked).
+    where : str
+        Name of the forward function, for the message.
+    as_tuple : bool
+        The forward returns a tuple rather than a dict.
+
+    Raises
+    ------
+    ValueError
+        If ``cache`` has the wrong type, lacks a key, or has the wrong length.
+    """
+    kind = "tuple" if as_tuple else "dict"
+    if not isinstance(cache, tuple if as_tuple else Mapping):
+        raise ValueError(
+            f"cache must be the {kind} returned by {where}, got {type(cache).__name__}. "
+            f"Pass the cache of the matching forward call."
+        )
+    if as_tuple:
+        if len(cache) != len(keys):  # type: ignore[arg-type]
+            raise ValueError(
+                f"cache must be the tuple returned by {where} ({len(keys)} entries: "
+                f"{list(keys)}), got a tuple of length {len(cache)}."  # type: ignore[arg-type]
+            )
+        return
+    missing = [k for k in keys if k not in cache]  # type: ignore[operator]
+    if missing:
+        raise ValueError(
+            f"cache is missing key(s) {missing}; expected the dict returned by {where} "
+            f"(keys {list(keys)}). Pass the cache of the matching forward call."
+        )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_params
+from ._checks import check_array, check_cache, check_params
 from .activations import masked_softmax, masked_softmax_backward
 
 __all__ = [
@@ -53,7 +53,18 @@ SCORES = ("dot", "scaled_dot", "additive")
 
 
 def additive_param_shapes() -> dict[str, tuple[str, ...]]:
-    """Symbolic shapes of the additive-attention parameters."""
+    """Symbolic shapes of the additive-attention parameters.
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        ``W_q`` (dq, A), ``W_k`` (dk, A), ``b`` (A,), ``v`` (A,).
+
+    See Also
+    --------
+    init_additive_params
+    Book chapter 10, "Attention".
+    """
     return {"W_q": ("dq", "A"), "W_k": ("dk", "A"), "b": ("A",), "v": ("A",)}
 
 
@@ -81,6 +92,17 @@ def init_additive_params(
     dict of ndarray
         ``W_q`` (dq, A) and ``W_k`` (dk, A), Glorot-uniform; ``b`` (A,) zeros;
         ``v`` (A,) uniform in :math:`\pm 1/\sqrt{A}`.
+
+    Notes
+    -----
+    .. math:: W_q \sim U\Big(\pm\sqrt{\tfrac{6}{d_q + A}}\Big), \quad
+              W_k \sim U\Big(\pm\sqrt{\tfrac{6}{d_k + A}}\Big), \quad
+              b = 0, \quad v \sim U(\pm 1/\sqrt{A})
+
+    See Also
+    --------
+    additive_scores
+    Book chapter 10, "Attention".
     """
     rng = np.random.default_rng(rng)
     bq = np.sqrt(6.0 / (dq + A))
@@ -133,7 +155,9 @@ def dot_scores_backward(dscores: np.ndarray, cache: dict) -> tuple[np.ndarray, n
     Parameters
     ----------
     dscores : ndarray of shape (N, Tq, S)
+        Upstream gradient with respect to the scores.
     cache : dict
+        From :func:`dot_scores` or :func:`scaled_dot_scores` (it records the scale).
 
     Returns
     -------
@@ -144,7 +168,13 @@ def dot_scores_backward(dscores: np.ndarray, cache: dict) -> tuple[np.ndarray, n
     -----
     With :math:`E = c\, Q K^\top` (:math:`c = 1` or :math:`1/\sqrt{d}`):
     :math:`\partial Q = c\, \partial E\, K` and :math:`\partial K = c\, \partial E^\top Q`.
+
+    See Also
+    --------
+    dot_scores, scaled_dot_scores
+    Book chapter 10, "Attention"; assignment 08.
     """
+    check_cache(cache, ("Q", "K", "scale"), "dot_scores or scaled_dot_scores")
     Q, K, scale = cache["Q"], cache["K"], cache["scale"]
     N, Tq, _ = Q.shape
     check_array("dscores", dscores, (N, Tq, K.shape[1]))
@@ -188,7 +218,31 @@ def scaled_dot_scores(Q: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, dict]:
 def scaled_dot_scores_backward(
     dscores: np.ndarray, cache: dict
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Backward pass of :func:`scaled_dot_scores`; see :func:`dot_scores_backward`."""
+    r"""Backward pass of :func:`scaled_dot_scores`.
+
+    Parameters
+    ----------
+    dscores : ndarray of shape (N, Tq, S)
+        Upstream gradient with respect to the scores.
+    cache : dict
+        From :func:`scaled_dot_scores`.
+
+    Returns
+    -------
+    dQ : ndarray of shape (N, Tq, d)
+    dK : ndarray of shape (N, S, d)
+
+    Notes
+    -----
+    :math:`\partial Q = \partial E\, K / \sqrt{d}` and
+    :math:`\partial K = \partial E^\top Q / \sqrt{d}`: the computation of
+    :func:`dot_scores_backward`, which reads the scale from the cache.
+
+    See Also
+    --------
+    scaled_dot_scores, dot_scores_backward
+    Book chapter 10, "Attention"; assignment 08.
+    """
     return dot_scores_backward(dscores, cache)
 
 
@@ -240,7 +294,9 @@ def additive_scores_backward(
     Parameters
     ----------
     dscores : ndarray of shape (N, Tq, S)
+        Upstream gradient with respect to the scores.
     cache : dict
+        From :func:`additive_scores`.
 
     Returns
     -------
@@ -259,7 +315,13 @@ def additive_scores_backward(
         \partial b = \sum_{n,t,s} \partial a_{ts}, \quad
         \partial (q_t W_q) = \sum_s \partial a_{ts}, \quad
         \partial (k_s W_k) = \sum_t \partial a_{ts}
+
+    See Also
+    --------
+    additive_scores
+    Book chapter 10, "Attention" (Bahdanau et al. 2015).
     """
+    check_cache(cache, ("Q", "K", "params", "hidden"), "additive_scores")
     Q, K, params, hidden = cache["Q"], cache["K"], cache["params"], cache["hidden"]
     N, Tq, dq = Q.shape
     S, dk = K.shape[1], K.shape[2]
@@ -408,7 +470,13 @@ def attention_backward(
         - \sum_{s'} \alpha_{ts'} \partial \alpha_{ts'}\Big)
 
     Masked positions have :math:`\alpha_{ts} = 0`, so they receive no gradient.
+
+    See Also
+    --------
+    attention_forward
+    Book chapter 10, "Attention"; assignment 08.
     """
+    check_cache(cache, ("V", "weights", "score", "score_cache"), "attention_forward")
     V, weights = cache["V"], cache["weights"]
     N, Tq, S = weights.shape
     check_array("dcontext", dcontext, (N, Tq, V.shape[2]))

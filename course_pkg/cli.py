@@ -43,6 +43,8 @@ from .grading.notebooks import (
     write_notebook,
 )
 
+__all__ = ["main", "build_parser"]
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 ASSIGNMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

@@ -29,6 +29,7 @@ jointly learning to align and translate. ICLR.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,7 +51,7 @@ LSTM_PARTS = ("forget", "input", "candidate", "cell", "output", "hidden")
 GRU_PARTS = ("update", "reset", "candidate")
 
 #: One colour per part, shared by every diagram (and by the book's prose).
-PART_COLORS = {
+PART_COLORS = types.MappingProxyType({
     "forget": "#d62728",
     "input": "#2ca02c",
     "candidate": "#ff7f0e",
@@ -64,25 +65,25 @@ PART_COLORS = {
     "context": "#d62728",
     "encoder": "#1f77b4",
     "decoder": "#2ca02c",
-}
+})
 _GREY = "#c4c4c4"
 _GREY_TEXT = "#8a8a8a"
 _LW = 2.0
 
-_LSTM_EQUATIONS = {
+_LSTM_EQUATIONS = types.MappingProxyType({
     "forget": r"forget gate: $f_t = \sigma([h_{t-1}, x_t]\,W_f + b_f)$",
     "input": r"input gate: $i_t = \sigma([h_{t-1}, x_t]\,W_i + b_i)$",
     "candidate": r"candidate: $g_t = \tanh([h_{t-1}, x_t]\,W_g + b_g)$",
     "cell": r"cell state: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
     "output": r"output gate: $o_t = \sigma([h_{t-1}, x_t]\,W_o + b_o)$",
     "hidden": r"hidden state: $h_t = o_t \odot \tanh(c_t)$",
-}
-_GRU_EQUATIONS = {
+})
+_GRU_EQUATIONS = types.MappingProxyType({
     "update": r"update gate: $z_t = \sigma([h_{t-1}, x_t]\,W_z + b_z)$,"
     r"  $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$",
     "reset": r"reset gate: $r_t = \sigma([h_{t-1}, x_t]\,W_r + b_r)$",
     "candidate": r"candidate: $n_t = \tanh([r_t \odot h_{t-1}, x_t]\,W_n + b_n)$",
-}
+})
 
 
 # --------------------------------------------------------------------------- helpers

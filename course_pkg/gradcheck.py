@@ -30,14 +30,15 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     ----------
     f : callable
         Takes no argument and returns a float that depends on ``x``.
-    x : ndarray of float64
+    x : ndarray of shape (...), float64
         The array to differentiate with respect to.
     eps : float
         Step size.
 
     Returns
     -------
-    ndarray of ``x``'s shape
+    ndarray of shape (...)
+        Same shape as ``x``.
 
     Notes
     -----
@@ -46,6 +47,11 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
 
     The error is :math:`O(\epsilon^2)`; with float64 and ``eps = 1e-6`` a
     correct backward usually agrees to a relative error near 1e-9.
+
+    See Also
+    --------
+    check_gradients
+    Book chapter 7, "The whole cell, through time"; assignment 06.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(
@@ -72,6 +78,18 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
 def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     r"""Relative error between two gradients, as in the DLS and CS231n checks.
 
+    Parameters
+    ----------
+    a, b : ndarray of shape (...)
+        Two gradients of one shape (analytic and numerical).
+    floor : float
+        Smallest denominator.
+
+    Returns
+    -------
+    float
+        0 for identical arrays, up to 1 for unrelated ones.
+
     Notes
     -----
     .. math:: \frac{\lVert a - b \rVert_2}{\max(\lVert a \rVert_2 + \lVert b \rVert_2,
@@ -81,6 +99,16 @@ def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     true gradient is zero (finite-difference noise there would give an
     elementwise relative error of order 1). The floor keeps two all-zero
     gradients from dividing by zero. Below 1e-7 in float64 is a pass.
+
+    See Also
+    --------
+    check_gradients
+    Book chapter 7, "The whole cell, through time"; assignment 06.
+
+    Examples
+    --------
+    >>> relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    0.0
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -130,7 +158,7 @@ def check_gradients(
     eps: float = 1e-6,
     tol: float = 1e-7,
 ) -> GradCheckResult:
-    """Compare analytic gradients with central differences, variable by variable.
+    r"""Compare analytic gradients with central differences, variable by variable.
 
     Parameters
     ----------
@@ -149,6 +177,22 @@ def check_gradients(
     GradCheckResult
         Relative error per variable; ``.ok`` says whether all pass and
         ``str(result)`` prints a table.
+
+    Notes
+    -----
+    For every variable :math:`x` the numerical gradient :math:`\hat g` of
+    :func:`numerical_gradient` is compared with the analytic :math:`g`:
+
+    .. math:: \text{err}(x) = \frac{\lVert g - \hat g \rVert_2}
+              {\lVert g \rVert_2 + \lVert \hat g \rVert_2} < \text{tol}
+
+    Use random, non-zero values for every parameter (biases included): a zero
+    bias hides a wrong bias gradient.
+
+    See Also
+    --------
+    numerical_gradient, relative_error
+    Book chapter 7, "The whole cell, through time"; assignment 06.
 
     Examples
     --------

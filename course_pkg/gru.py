@@ -19,8 +19,9 @@ Two variants are in use and differ only in where ``r`` is applied:
 
 Both use PyTorch's convention for the update,
 :math:`h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}` (``z`` near 1 keeps the
-old state); Cho et al. write the same cell with the roles of ``z`` and
-``1 - z`` swapped.
+old state). This is also Cho et al.'s own equation 7; Chung et al. (2014)
+and Olah (2015) write the same cell with the roles of ``z`` and ``1 - z``
+swapped (see the book's appendix A).
 
 The step functions are composed of one small function per gate
 (:func:`update_gate`, :func:`reset_gate`, :func:`gru_candidate`,
@@ -45,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_params
+from ._checks import check_array, check_cache, check_params
 from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
 
 __all__ = [
@@ -83,7 +84,23 @@ def _check_variant(variant: object) -> str:
 
 
 def gru_param_shapes(variant: str = "reset_after") -> dict[str, tuple[str, ...]]:
-    """Symbolic shape of every GRU parameter of ``variant``, keyed by name."""
+    """Symbolic shape of every GRU parameter of ``variant``, keyed by name.
+
+    Parameters
+    ----------
+    variant : {"reset_after", "cho"}
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        ``W_z, W_r, W_n`` -> ``("H + D", "H")``; ``b_z, b_r, b_n`` (and ``b_hn``
+        for ``"reset_after"``) -> ``("H",)``.
+
+    See Also
+    --------
+    init_gru_params
+    Book chapter 8, "The GRU".
+    """
     _check_variant(variant)
     shapes: dict[str, tuple[str, ...]] = {}
     for gate in GATES:
@@ -127,6 +144,19 @@ def init_gru_params(
     dict of ndarray
         ``W_z, W_r, W_n`` of shape (H + D, H); ``b_z, b_r, b_n`` (and ``b_hn``)
         of shape (H,).
+
+    Notes
+    -----
+    .. math:: W_k, b_k \sim U\big(-1/\sqrt{H},\ 1/\sqrt{H}\big)
+
+    See Also
+    --------
+    Book chapter 8, "The GRU".
+
+    Examples
+    --------
+    >>> sorted(init_gru_params(3, 2, rng=0, variant="cho"))
+    ['W_n', 'W_r', 'W_z', 'b_n', 'b_r', 'b_z']
     """
     _check_variant(variant)
     rng = np.random.default_rng(rng)
@@ -151,9 +181,10 @@ def _sigmoid_gate(h_prev, x, W, b, w_name, b_name):
     return s, (zin, W, s, dims["H"])
 
 
-def _sigmoid_gate_backward(ds, cache):
+def _sigmoid_gate_backward(ds, cache, ds_name, where):
+    check_cache(cache, ("zin", "W", "s", "H"), where, as_tuple=True)
     zin, W, s, H = cache
-    check_array("dout", ds, s.shape)
+    check_array(ds_name, ds, s.shape)
     da = sigmoid_backward(ds, s)  # (N, H)
     dzin = da @ W.T  # (N, H + D)
     return dzin[:, :H], dzin[:, H:], zin.T @ da, da.sum(axis=0)  # ..., (H + D, H), (H,)
@@ -191,8 +222,35 @@ def update_gate(
 
 
 def update_gate_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    """Backward pass of :func:`update_gate`; returns ``(dh_prev, dx, dW_z, db_z)``."""
-    return _sigmoid_gate_backward(dz, cache)
+    r"""Backward pass of :func:`update_gate`.
+
+    Parameters
+    ----------
+    dz : ndarray of shape (N, H)
+        Upstream gradient with respect to ``z``.
+    cache : tuple
+        From :func:`update_gate`.
+
+    Returns
+    -------
+    dh_prev : ndarray of shape (N, H)
+    dx : ndarray of shape (N, D)
+    dW_z : ndarray of shape (H + D, H)
+    db_z : ndarray of shape (H,)
+
+    Notes
+    -----
+    With :math:`a = [h_{t-1}, x_t] W_z + b_z`: :math:`\partial a = \partial z \odot z(1 - z)`,
+    :math:`\partial W_z = [h_{t-1}, x_t]^\top \partial a`,
+    :math:`\partial b_z = \sum_n \partial a`,
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_z^\top`.
+
+    See Also
+    --------
+    update_gate
+    Book chapter 8, "The GRU"; assignment 07.
+    """
+    return _sigmoid_gate_backward(dz, cache, "dz", "update_gate")
 
 
 def reset_gate(
@@ -224,8 +282,35 @@ def reset_gate(
 
 
 def reset_gate_backward(dr: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    """Backward pass of :func:`reset_gate`; returns ``(dh_prev, dx, dW_r, db_r)``."""
-    return _sigmoid_gate_backward(dr, cache)
+    r"""Backward pass of :func:`reset_gate`.
+
+    Parameters
+    ----------
+    dr : ndarray of shape (N, H)
+        Upstream gradient with respect to ``r``.
+    cache : tuple
+        From :func:`reset_gate`.
+
+    Returns
+    -------
+    dh_prev : ndarray of shape (N, H)
+    dx : ndarray of shape (N, D)
+    dW_r : ndarray of shape (H + D, H)
+    db_r : ndarray of shape (H,)
+
+    Notes
+    -----
+    With :math:`a = [h_{t-1}, x_t] W_r + b_r`: :math:`\partial a = \partial r \odot r(1 - r)`,
+    :math:`\partial W_r = [h_{t-1}, x_t]^\top \partial a`,
+    :math:`\partial b_r = \sum_n \partial a`,
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_r^\top`.
+
+    See Also
+    --------
+    reset_gate
+    Book chapter 8, "The GRU"; assignment 07.
+    """
+    return _sigmoid_gate_backward(dr, cache, "dr", "reset_gate")
 
 
 def gru_candidate(
@@ -292,6 +377,13 @@ def gru_candidate(
 def gru_candidate_backward(dn: np.ndarray, cache: tuple) -> tuple:
     r"""Backward pass of :func:`gru_candidate`.
 
+    Parameters
+    ----------
+    dn : ndarray of shape (N, H)
+        Upstream gradient with respect to ``n``.
+    cache : tuple
+        From :func:`gru_candidate` (it records the variant).
+
     Returns
     -------
     dh_prev : ndarray of shape (N, H)
@@ -310,7 +402,14 @@ def gru_candidate_backward(dn: np.ndarray, cache: tuple) -> tuple:
     :math:`\partial(r \odot h) = \partial a\, (W_n^{[:H]})^\top`,
     :math:`\partial r = \partial(r \odot h) \odot h_{t-1}` and
     :math:`\partial h_{t-1} = \partial(r \odot h) \odot r`.
+
+    See Also
+    --------
+    gru_candidate
+    Book chapter 8, "The GRU"; assignment 07.
     """
+    check_cache(cache, ("variant", "h_prev", "x", "r", "W_n", "hn or zin", "n"),
+                "gru_candidate", as_tuple=True)
     variant, h_prev, x, r, W_n, extra, n = cache
     check_array("dn", dn, n.shape)
     H = h_prev.shape[1]
@@ -364,14 +463,34 @@ def gru_state_update(
 
 
 def gru_state_update_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    r"""Backward pass of :func:`gru_state_update`; returns ``(dz, dn, dh_prev)``.
+    r"""Backward pass of :func:`gru_state_update`.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, H)
+        Upstream gradient with respect to the new state ``h``.
+    cache : tuple
+        From :func:`gru_state_update`.
+
+    Returns
+    -------
+    dz : ndarray of shape (N, H)
+    dn : ndarray of shape (N, H)
+    dh_prev : ndarray of shape (N, H)
+        The direct path only, :math:`\partial h \odot z` (the gates add more).
 
     Notes
     -----
     .. math:: \partial z = \partial h \odot (h_{t-1} - n), \quad
               \partial n = \partial h \odot (1 - z), \quad
               \partial h_{t-1} = \partial h \odot z
+
+    See Also
+    --------
+    gru_state_update
+    Book chapter 8, "The GRU"; chapter 5, "The cell state" (the same highway).
     """
+    check_cache(cache, ("z", "n", "h_prev"), "gru_state_update", as_tuple=True)
     z, n, h_prev = cache
     check_array("dh", dh, z.shape)
     return dh * (h_prev - n), dh * (1.0 - z), dh * z
@@ -458,7 +577,13 @@ def gru_step_backward(
     ``h_prev`` reaches ``h`` along four paths (directly through :math:`z`,
     and through the update gate, the reset gate and the candidate), so
     :math:`\partial h_{t-1}` is the sum of four terms; ``x`` along three.
+
+    See Also
+    --------
+    gru_step_forward
+    Book chapter 8, "The GRU"; assignment 07.
     """
+    check_cache(cache, ("h_cache", "n_cache", "r_cache", "z_cache"), "gru_step_forward")
     dz, dn, dh_prev = gru_state_update_backward(dh, cache["h_cache"])
     dh_n, dx, dr, dW_n, db_n, db_hn = gru_candidate_backward(dn, cache["n_cache"])
     dh_r, dx_r, dW_r, db_r = reset_gate_backward(dr, cache["r_cache"])
@@ -511,6 +636,15 @@ def gru_forward(
     See Also
     --------
     Book chapter 8, "The GRU".
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, h0 = rng.normal(size=(4, 2, 3)), np.zeros((2, 5))
+    >>> params = init_gru_params(3, 5, rng, variant="cho")
+    >>> hs, cache = gru_forward(X, h0, params, variant="cho")
+    >>> hs.shape, sorted(cache["gates"])
+    ((4, 2, 5), ['n', 'r', 'z'])
     """
     _check_variant(variant)
     dims: dict[str, int] = {}
@@ -598,7 +732,14 @@ def gru_backward(
     The pre-activation gradients of all steps are kept, and the weight
     gradients are formed at the end as (H, T N) x (T N, 3H) and
     (D, T N) x (T N, 3H) products.
+
+    See Also
+    --------
+    gru_forward
+    Book chapter 8, "The GRU".
     """
+    check_cache(cache, ("X", "h0", "hs", "acts", "aux", "variant", "W_h", "W_x", "H"),
+                "gru_forward")
     X, hs, acts, aux = cache["X"], cache["hs"], cache["acts"], cache["aux"]
     W_h, W_x, H, variant = cache["W_h"], cache["W_x"], cache["H"], cache["variant"]
     T, N, D = X.shape

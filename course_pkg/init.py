@@ -62,8 +62,30 @@ def _check_gain(gain: float) -> float:
 
 
 def fans(shape: Sequence[int]) -> tuple[int, int]:
-    """Fan-in and fan-out of a weight of shape ``(fan_in, fan_out)``.
+    r"""Fan-in and fan-out of a weight of shape ``(fan_in, fan_out)``.
 
+    Parameters
+    ----------
+    shape : tuple of two ints
+        ``(fan_in, fan_out)``, e.g. ``(H + D, H)`` for a gate weight.
+
+    Returns
+    -------
+    fan_in, fan_out : int
+
+    Notes
+    -----
+    The weight is used as :math:`z W` with :math:`z` of width
+    :math:`n_\text{in}`, so :math:`n_\text{in}` = ``shape[0]`` and
+    :math:`n_\text{out}` = ``shape[1]`` (PyTorch stores the transpose).
+
+    See Also
+    --------
+    xavier_uniform, he_normal
+    Book chapter 2, "When memory fades" (initialisation).
+
+    Examples
+    --------
     >>> fans((10, 4))
     (10, 4)
     """
@@ -142,6 +164,11 @@ def xavier_normal(
         \sigma = \text{gain} \sqrt{\frac{2}{n_\text{in} + n_\text{out}}}
 
     (Glorot and Bengio 2010.)
+
+    See Also
+    --------
+    xavier_uniform
+    Book chapter 2, "When memory fades" (initialisation).
     """
     fan_in, fan_out = _check_shape(shape)
     gain = _check_gain(gain)
@@ -188,6 +215,11 @@ def he_normal(
     .. math:: W_{jk} \sim \mathcal N\!\left(0, \frac{2}{n}\right), \quad n = n_\text{in}
 
     Equals ``torch.nn.init.kaiming_normal_(w, nonlinearity="relu")``.
+
+    See Also
+    --------
+    he_uniform, xavier_normal
+    Book chapter 2, "When memory fades" (initialisation).
     """
     n = _he_fan(shape, mode)
     std = math.sqrt(2.0 / n)
@@ -222,6 +254,11 @@ def he_uniform(
         \operatorname{Var}(W_{jk}) = \frac{2}{n}
 
     (He et al. 2015.)
+
+    See Also
+    --------
+    he_normal, xavier_uniform
+    Book chapter 2, "When memory fades" (initialisation).
     """
     n = _he_fan(shape, mode)
     a = math.sqrt(6.0 / n)
@@ -320,6 +357,11 @@ def identity(shape: Sequence[int], gain: float = 1.0, *, dtype: type = np.float6
     explode at the start of training. The input rows are left at zero on
     purpose: fill them with a small random initialiser yourself, e.g.
     ``W = identity((H + D, H)); W[H:] = xavier_uniform((D, H), rng)``.
+
+    See Also
+    --------
+    orthogonal
+    Book chapter 2, "When memory fades" (initialisation).
 
     Examples
     --------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_params
+from ._checks import check_array, check_cache, check_params
 from .lstm_gates import (
     candidate,
     candidate_backward,
@@ -57,7 +57,19 @@ GATES = ("f", "i", "g", "o")
 
 
 def lstm_param_shapes() -> dict[str, tuple[str, ...]]:
-    """Symbolic shape of every LSTM parameter, keyed by name."""
+    """Symbolic shape of every LSTM parameter, keyed by name.
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        ``{"W_f": ("H + D", "H"), "b_f": ("H",), ...}`` for the four gates, in
+        the form :func:`course_pkg._checks.check_params` reads.
+
+    See Also
+    --------
+    init_lstm_params
+    Book appendix A, "Notation and conventions".
+    """
     shapes: dict[str, tuple[str, ...]] = {}
     for gate in GATES:
         shapes[f"W_{gate}"] = ("H + D", "H")
@@ -89,6 +101,23 @@ def init_lstm_params(
     -------
     dict of ndarray
         ``W_f, W_i, W_g, W_o`` of shape (H + D, H); ``b_f, b_i, b_g, b_o`` of shape (H,).
+
+    Notes
+    -----
+    .. math:: W_k, b_k \sim U\big(-1/\sqrt{H},\ 1/\sqrt{H}\big), \qquad
+              b_f \leftarrow b_f + \text{forget\_bias}
+
+    See Also
+    --------
+    course_pkg.init : other initialisers.
+    Book chapter 3, "The forget gate" (why a positive forget bias helps);
+    chapter 7, "The whole cell, through time".
+
+    Examples
+    --------
+    >>> p = init_lstm_params(D=3, H=2, rng=0, forget_bias=1.0)
+    >>> p["W_f"].shape, p["b_f"].shape, bool(p["b_f"].min() > 0.29)
+    ((5, 2), (2,), True)
     """
     rng = np.random.default_rng(rng)
     bound = 1.0 / np.sqrt(H)
@@ -179,7 +208,16 @@ def lstm_step_backward(
 
     .. math:: \partial c_t = \partial c_t^{\text{next}}
               + \partial h_t \odot o_t \odot (1 - \tanh^2 c_t)
+
+    See Also
+    --------
+    lstm_step_forward
+    Book chapter 7, "The whole cell, through time"; assignment 06.
     """
+    check_cache(cache, ("f", "h_cache", "c_cache", "gate_caches"), "lstm_step_forward")
+    shape = cache["f"].shape  # (N, H)
+    check_array("dh", dh, shape)
+    check_array("dc", dc, shape)
     do, dc_from_h = hidden_state_backward(dh, cache["h_cache"])
     dc_total = dc + dc_from_h  # (N, H)
     df, dc_prev, di, dg = cell_update_backward(dc_total, cache["c_cache"])
@@ -249,6 +287,14 @@ def lstm_forward(
     See Also
     --------
     Book chapter 7, "The whole cell, through time"; assignment 05.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, h0 = rng.normal(size=(4, 2, 3)), np.zeros((2, 5))
+    >>> hs, cs, cache = lstm_forward(X, h0, h0, init_lstm_params(3, 5, rng))
+    >>> hs.shape, cs.shape, cache["gates"]["f"].shape
+    ((4, 2, 5), (4, 2, 5), (4, 2, 5))
     """
     dims: dict[str, int] = {}
     check_array("X", X, ("T", "N", "D"), dims)
@@ -340,7 +386,16 @@ def lstm_backward(
 
     and at the end :math:`\partial W = \sum_t z_t^\top \partial a_t`,
     :math:`\partial b = \sum_{t,n} \partial a_t`, :math:`\partial x_t = \partial a_t W_x^\top`.
+
+    See Also
+    --------
+    lstm_forward
+    Book chapter 7, "The whole cell, through time" (backpropagation through
+    time); chapter 5, "The cell state" (the highway term :math:`\partial c_{t-1} =
+    \partial c_t \odot f_t`); assignment 06.
     """
+    check_cache(cache, ("X", "h0", "c0", "hs", "cs", "tcs", "acts", "W_h", "W_x", "H"),
+                "lstm_forward")
     X, hs, cs, tcs, acts = cache["X"], cache["hs"], cache["cs"], cache["tcs"], cache["acts"]
     W_h, W_x, H = cache["W_h"], cache["W_x"], cache["H"]
     T, N, D = X.shape

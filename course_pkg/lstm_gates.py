@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array
+from ._checks import check_array, check_cache
 from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
 
 
 def concat_inputs(h_prev: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Stack the previous hidden state and the input: ``z = [h_prev, x]``.
+    r"""Stack the previous hidden state and the input: ``z = [h_prev, x]``.
 
     Parameters
     ----------
@@ -61,6 +61,22 @@ def concat_inputs(h_prev: np.ndarray, x: np.ndarray) -> np.ndarray:
     z : ndarray of shape (N, H + D)
         ``h_prev`` first, then ``x`` (colah's order; PyTorch keeps the two
         products separate, see :mod:`course_pkg.torch_interop`).
+
+    Notes
+    -----
+    .. math:: z_t = [h_{t-1}, x_t], \qquad z_t W = h_{t-1} W^{[:H]} + x_t W^{[H:]}
+
+    so rows ``[:H]`` of every gate weight read ``h_prev`` and rows ``[H:]`` read ``x``.
+
+    See Also
+    --------
+    Book chapter 3, "The forget gate"; appendix A, "Notation and conventions".
+
+    Examples
+    --------
+    >>> concat_inputs(np.zeros((2, 3)), np.ones((2, 1)))
+    array([[0., 0., 0., 1.],
+           [0., 0., 0., 1.]])
     """
     dims: dict[str, int] = {}
     check_array("h_prev", h_prev, ("N", "H"), dims)
@@ -80,9 +96,10 @@ def _affine_gate(h_prev, x, W, b, w_name, b_name, nonlinearity):
     return out, (z, W, out, dims["H"])
 
 
-def _affine_gate_backward(dout, cache, derivative):
+def _affine_gate_backward(dout, cache, derivative, dout_name, where):
+    check_cache(cache, ("z", "W", "out", "H"), where, as_tuple=True)
     z, W, out, H = cache
-    check_array("dout", dout, out.shape)
+    check_array(dout_name, dout, out.shape)
     da = derivative(dout, out)  # (N, H)
     dW = z.T @ da  # (H + D, H)
     db = da.sum(axis=0)  # (H,)
@@ -144,9 +161,15 @@ def forget_gate_backward(df: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]
     -----
     With :math:`a = z W_f + b_f`: :math:`\partial a = \partial f \odot f(1 - f)`,
     :math:`\partial W_f = z^\top \partial a`, :math:`\partial b_f = \sum_n \partial a`,
-    :math:`\partial z = \partial a\, W_f^\top`.
+    :math:`\partial z = \partial a\, W_f^\top` and
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial z`.
+
+    See Also
+    --------
+    forget_gate
+    Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
     """
-    return _affine_gate_backward(df, cache, sigmoid_backward)
+    return _affine_gate_backward(df, cache, sigmoid_backward, "df", "forget_gate")
 
 
 def input_gate(
@@ -178,8 +201,35 @@ def input_gate(
 
 
 def input_gate_backward(di: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    """Backward pass of :func:`input_gate`; returns ``(dh_prev, dx, dW_i, db_i)``."""
-    return _affine_gate_backward(di, cache, sigmoid_backward)
+    r"""Backward pass of :func:`input_gate`.
+
+    Parameters
+    ----------
+    di : ndarray of shape (N, H)
+        Upstream gradient with respect to ``i``.
+    cache : tuple
+        From :func:`input_gate`.
+
+    Returns
+    -------
+    dh_prev : ndarray of shape (N, H)
+    dx : ndarray of shape (N, D)
+    dW_i : ndarray of shape (H + D, H)
+    db_i : ndarray of shape (H,)
+
+    Notes
+    -----
+    With :math:`a = z W_i + b_i` and :math:`z = [h_{t-1}, x_t]`:
+    :math:`\partial a = \partial i \odot i(1 - i)`,
+    :math:`\partial W_i = z^\top \partial a`, :math:`\partial b_i = \sum_n \partial a`,
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_i^\top`.
+
+    See Also
+    --------
+    input_gate
+    Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
+    """
+    return _affine_gate_backward(di, cache, sigmoid_backward, "di", "input_gate")
 
 
 def candidate(
@@ -213,8 +263,35 @@ def candidate(
 
 
 def candidate_backward(dg: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    """Backward pass of :func:`candidate`; returns ``(dh_prev, dx, dW_g, db_g)``."""
-    return _affine_gate_backward(dg, cache, tanh_backward)
+    r"""Backward pass of :func:`candidate`.
+
+    Parameters
+    ----------
+    dg : ndarray of shape (N, H)
+        Upstream gradient with respect to ``g``.
+    cache : tuple
+        From :func:`candidate`.
+
+    Returns
+    -------
+    dh_prev : ndarray of shape (N, H)
+    dx : ndarray of shape (N, D)
+    dW_g : ndarray of shape (H + D, H)
+    db_g : ndarray of shape (H,)
+
+    Notes
+    -----
+    With :math:`a = z W_g + b_g` and :math:`z = [h_{t-1}, x_t]`:
+    :math:`\partial a = \partial g \odot (1 - g^2)`,
+    :math:`\partial W_g = z^\top \partial a`, :math:`\partial b_g = \sum_n \partial a`,
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_g^\top`.
+
+    See Also
+    --------
+    candidate
+    Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
+    """
+    return _affine_gate_backward(dg, cache, tanh_backward, "dg", "candidate")
 
 
 def output_gate(
@@ -246,8 +323,35 @@ def output_gate(
 
 
 def output_gate_backward(do: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    """Backward pass of :func:`output_gate`; returns ``(dh_prev, dx, dW_o, db_o)``."""
-    return _affine_gate_backward(do, cache, sigmoid_backward)
+    r"""Backward pass of :func:`output_gate`.
+
+    Parameters
+    ----------
+    do : ndarray of shape (N, H)
+        Upstream gradient with respect to ``o``.
+    cache : tuple
+        From :func:`output_gate`.
+
+    Returns
+    -------
+    dh_prev : ndarray of shape (N, H)
+    dx : ndarray of shape (N, D)
+    dW_o : ndarray of shape (H + D, H)
+    db_o : ndarray of shape (H,)
+
+    Notes
+    -----
+    With :math:`a = z W_o + b_o` and :math:`z = [h_{t-1}, x_t]`:
+    :math:`\partial a = \partial o \odot o(1 - o)`,
+    :math:`\partial W_o = z^\top \partial a`, :math:`\partial b_o = \sum_n \partial a`,
+    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_o^\top`.
+
+    See Also
+    --------
+    output_gate
+    Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
+    """
+    return _affine_gate_backward(do, cache, sigmoid_backward, "do", "output_gate")
 
 
 def cell_update(
@@ -295,9 +399,20 @@ def cell_update(
 def cell_update_backward(dc: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     r"""Backward pass of :func:`cell_update`.
 
+    Parameters
+    ----------
+    dc : ndarray of shape (N, H)
+        Total gradient with respect to the new cell state ``c``.
+    cache : tuple
+        From :func:`cell_update`.
+
     Returns
     -------
-    df, dc_prev, di, dg : ndarrays of shape (N, H)
+    df : ndarray of shape (N, H)
+    dc_prev : ndarray of shape (N, H)
+        What flows back along the highway: ``dc * f``.
+    di : ndarray of shape (N, H)
+    dg : ndarray of shape (N, H)
 
     Notes
     -----
@@ -305,7 +420,13 @@ def cell_update_backward(dc: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]
               \partial c_{t-1} = \partial c \odot f,\quad
               \partial i = \partial c \odot g,\quad
               \partial g = \partial c \odot i
+
+    See Also
+    --------
+    cell_update
+    Book chapter 5, "The cell state" (the gradient highway); assignment 06.
     """
+    check_cache(cache, ("f", "c_prev", "i", "g"), "cell_update", as_tuple=True)
     f, c_prev, i, g = cache
     check_array("dc", dc, f.shape)
     return dc * c_prev, dc * f, dc * g, dc * i
@@ -345,13 +466,32 @@ def hidden_state(o: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, tuple]:
 
 
 def hidden_state_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
-    r"""Backward pass of :func:`hidden_state`; returns ``(do, dc)``.
+    r"""Backward pass of :func:`hidden_state`.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, H)
+        Upstream gradient with respect to ``h``.
+    cache : tuple
+        From :func:`hidden_state`.
+
+    Returns
+    -------
+    do : ndarray of shape (N, H)
+    dc : ndarray of shape (N, H)
+        The part of the cell-state gradient that comes through ``h``.
 
     Notes
     -----
     .. math:: \partial o = \partial h \odot \tanh(c), \quad
               \partial c = \partial h \odot o \odot (1 - \tanh^2 c)
+
+    See Also
+    --------
+    hidden_state
+    Book chapter 6, "The output gate"; assignment 06.
     """
+    check_cache(cache, ("o", "tanh_c"), "hidden_state", as_tuple=True)
     o, tc = cache
     check_array("dh", dh, o.shape)
     return dh * tc, dh * o * (1.0 - tc * tc)

@@ -189,6 +189,11 @@ def adam_init(params: Mapping[str, np.ndarray]) -> dict:
     -----
     :math:`m_0 = 0`, :math:`v_0 = 0`, :math:`t = 0` (Kingma and Ba 2015,
     Algorithm 1).
+
+    See Also
+    --------
+    adam_step
+    Book chapter 7, "The whole cell, through time" (training the LSTM).
     """
     if not isinstance(params, Mapping):
         raise ValueError(
@@ -334,6 +339,16 @@ def global_norm(grads: Mapping[str, np.ndarray]) -> float:
 
     Computed as :math:`s \sqrt{\sum (g / s)^2}` with :math:`s = \max |g|`, so
     huge but finite gradients (say :math:`10^{200}`) do not overflow.
+
+    See Also
+    --------
+    clip_by_global_norm
+    Book chapter 2, "When memory fades" (watching gradients explode).
+
+    Examples
+    --------
+    >>> global_norm({"W": np.array([[3.0]]), "b": np.array([4.0])})
+    5.0
     """
     _check_grads(grads)
     if not grads:
@@ -424,6 +439,11 @@ def clip_by_value(grads: Mapping[str, np.ndarray], value: float) -> Params:
 
     Unlike :func:`clip_by_global_norm` this changes the *direction* of the
     gradient when only some entries are clamped.
+
+    See Also
+    --------
+    clip_by_global_norm
+    Book chapter 2, "When memory fades" (exploding gradients).
     """
     _check_grads(grads)
     value = _check_positive("value", value)

@@ -25,6 +25,7 @@ LSTMs to learn syntax-sensitive dependencies. TACL.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 #: One colour per model, used by every plot of the book.
-MODEL_COLORS = {
+MODEL_COLORS = types.MappingProxyType({
     "rnn": "#d62728",
     "rnn, large weights": "#ff7f0e",
     "lstm": "#1f77b4",
@@ -50,10 +51,12 @@ MODEL_COLORS = {
     "attention": "#9467bd",
     "clipped": "#1f77b4",
     "unclipped": "#d62728",
-}
+})
 _FALLBACK = ("#8c564b", "#e377c2", "#bcbd22", "#17becf")
-_GATE_NAMES = {"f": "forget $f$", "i": "input $i$", "g": "candidate $g$", "o": "output $o$",
-               "z": "update $z$", "r": "reset $r$", "n": "candidate $n$"}
+_GATE_NAMES = types.MappingProxyType({
+    "f": "forget $f$", "i": "input $i$", "g": "candidate $g$", "o": "output $o$",
+    "z": "update $z$", "r": "reset $r$", "n": "candidate $n$",
+})
 
 
 def model_color(name: str, index: int = 0) -> str:
@@ -61,6 +64,27 @@ def model_color(name: str, index: int = 0) -> str:
 
     ``"LSTM (forget bias 1)"`` gets the LSTM colour, ``"attention (dot)"`` the
     attention colour; unknown labels cycle through a fallback palette.
+
+    Parameters
+    ----------
+    name : str
+        A legend label.
+    index : int
+        Position of the curve, used to pick a fallback colour.
+
+    Returns
+    -------
+    str
+        A hex colour from :data:`MODEL_COLORS` (or the fallback palette).
+
+    See Also
+    --------
+    Book chapter 8, "The GRU" (the same colour for a model in every figure).
+
+    Examples
+    --------
+    >>> model_color("LSTM (forget bias 1)") == MODEL_COLORS["lstm"]
+    True
     """
     key = str(name).lower()
     # longest key first so that "no attention" wins over "attention"

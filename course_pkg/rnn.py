@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_params
+from ._checks import check_array, check_cache, check_params
 
 __all__ = [
     "init_rnn_params",
@@ -41,7 +41,19 @@ __all__ = [
 
 
 def rnn_param_shapes() -> dict[str, tuple[str, ...]]:
-    """Symbolic shape of every RNN parameter, keyed by name."""
+    """Symbolic shape of every RNN parameter, keyed by name.
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        ``{"W": ("H + D", "H"), "b": ("H",)}``, as
+        :func:`course_pkg._checks.check_params` reads it.
+
+    See Also
+    --------
+    init_rnn_params
+    Book appendix A, "Notation and conventions".
+    """
     return {"W": ("H + D", "H"), "b": ("H",)}
 
 
@@ -65,10 +77,15 @@ def init_rnn_params(
     dict of ndarray
         ``W`` of shape (H + D, H) and ``b`` of shape (H,).
 
+    Notes
+    -----
+    .. math:: W_{jk},\ b_k \sim U\big(-1/\sqrt{H},\ 1/\sqrt{H}\big)
+
     See Also
     --------
     course_pkg.init : Xavier, He, orthogonal and identity initialisers
         (chapter 2 compares them).
+    Book chapter 1, "Why sequences need memory".
     """
     rng = np.random.default_rng(rng)
     bound = 1.0 / np.sqrt(H)
@@ -152,6 +169,7 @@ def rnn_step_backward(
     Book chapter 2, "When memory fades": the factor :math:`(1 - h^2) W_h^\top`
     is what repeats along the chain.
     """
+    check_cache(cache, ("z", "h", "W", "H"), "rnn_step_forward")
     z, h, W, H = cache["z"], cache["h"], cache["W"], cache["H"]
     check_array("dh", dh, h.shape)
     da = dh * (1.0 - h * h)  # (N, H)
@@ -191,6 +209,14 @@ def rnn_forward(
     See Also
     --------
     Book chapter 1, "Why sequences need memory" (unrolling).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, h0 = rng.normal(size=(6, 2, 3)), np.zeros((2, 4))
+    >>> hs, cache = rnn_forward(X, h0, init_rnn_params(3, 4, rng))
+    >>> hs.shape, bool(np.all(np.abs(hs) < 1))
+    ((6, 2, 4), True)
     """
     dims: dict[str, int] = {}
     check_array("X", X, ("T", "N", "D"), dims)
@@ -251,6 +277,7 @@ def rnn_backward(
     --------
     Book chapter 2, "When memory fades".
     """
+    check_cache(cache, ("X", "h0", "hs", "W_h", "W_x", "H"), "rnn_forward")
     X, hs, W_h, W_x, H = cache["X"], cache["hs"], cache["W_h"], cache["W_x"], cache["H"]
     T, N, D = X.shape
     check_array("dhs", dhs, (T, N, H))

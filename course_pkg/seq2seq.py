@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_params
+from ._checks import check_array, check_cache, check_params
 from .attention import attention_backward, attention_forward, init_additive_params
 from .losses import softmax_cross_entropy
 from .lstm import GATES, init_lstm_params, lstm_backward, lstm_forward
@@ -103,7 +103,24 @@ def _check_choice(cell: str, attention: str | None) -> None:
 
 
 def seq2seq_param_shapes(cell: str = "lstm", attention: str | None = None) -> dict:
-    """Symbolic shape of every parameter of the model, keyed by name."""
+    """Symbolic shape of every parameter of the model, keyed by name.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru"}
+    attention : {None, "dot", "scaled_dot", "additive"}
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        E.g. ``"E_src": ("V_src", "E")``, ``"enc_W_f": ("H + E", "H")``,
+        ``"W_out": ("2H", "V_tgt")`` with attention.
+
+    See Also
+    --------
+    init_seq2seq_params
+    Book chapter 9, "Encoder-decoder and the bottleneck".
+    """
     _check_choice(cell, attention)
     shapes: dict[str, tuple[str, ...]] = {"E_src": ("V_src", "E"), "E_tgt": ("V_tgt", "E")}
     for prefix in ("enc_", "dec_"):
@@ -149,6 +166,15 @@ def init_seq2seq_params(
         :math:`\mathcal N(0, 1)` (as ``torch.nn.Embedding``); LSTM forget
         biases start at 1; ``W_out`` is uniform in :math:`\pm 1/\sqrt{F}`
         (F = H or 2H) and ``b_out`` zero.
+
+    Notes
+    -----
+    .. math:: E_{src}, E_{tgt} \sim \mathcal N(0, 1), \qquad
+              W_{out} \sim U\big(\pm 1/\sqrt{F}\big), \qquad b_{out} = 0
+
+    with the cells from :func:`course_pkg.lstm.init_lstm_params` (forget bias
+    1) or :func:`course_pkg.gru.init_gru_params`, and additive attention from
+    :func:`course_pkg.attention.init_additive_params` with :math:`A = H`.
 
     See Also
     --------
@@ -280,8 +306,9 @@ def _output(dec_hs, enc_hs, src_mask, params, attention):
     else:
         memory = enc_hs.transpose(1, 0, 2)  # (N, S, H): keys and values
         att = _sub(params, "att_") if attention == "additive" else None
+        queries = dec_hs.transpose(1, 0, 2)  # (N, T, H)
         context, weights, att_cache = attention_forward(
-            dec_hs.transpose(1, 0, 2), memory, memory, src_mask.T, attention, att
+            queries, memory, memory, src_mask.T, attention, att
         )  # (N, T, H), (N, T, S)
         feat = np.concatenate([dec_hs, context.transpose(1, 0, 2)], axis=-1)  # (T, N, 2H)
     logits = feat @ params["W_out"] + params["b_out"]  # (T, N, F) @ (F, V) -> (T, N, V)
@@ -389,7 +416,14 @@ def seq2seq_backward(dlogits: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
     :math:`\partial h_0, \partial c_0` to the end of the previous one. Embedding
     gradients are scatter-added: :math:`\partial E[v] = \sum_{(t,n): y_{tn} = v}
     \partial x_{tn}`.
+
+    See Also
+    --------
+    seq2seq_forward, seq2seq_loss
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
+    check_cache(cache, ("src", "tgt_in", "cell", "attention_name", "att_cache", "segments",
+                        "dec_cache", "enc_hs", "dec_hs", "feat", "params"), "seq2seq_forward")
     params, cell, attention = cache["params"], cache["cell"], cache["attention_name"]
     feat, dec_hs, enc_hs = cache["feat"], cache["dec_hs"], cache["enc_hs"]
     T, N, H = dec_hs.shape
@@ -452,7 +486,7 @@ def seq2seq_loss(
     cell: str = "lstm",
     attention: str | None = None,
 ) -> tuple[float, dict[str, np.ndarray], dict]:
-    """Masked cross-entropy of a teacher-forced batch, its gradients and the cache.
+    r"""Masked cross-entropy of a teacher-forced batch, its gradients and the cache.
 
     Parameters
     ----------
@@ -469,6 +503,16 @@ def seq2seq_loss(
     grads : dict of ndarray
     cache : dict
         From :func:`seq2seq_forward` (attention weights in ``cache["attention"]``).
+
+    Notes
+    -----
+    .. math:: L = \frac{1}{M} \sum_{t,n} m_{tn}
+              \big(-\log \operatorname{softmax}(z_{tn})_{y_{tn}}\big),
+              \qquad M = \sum_{t,n} m_{tn}
+
+    with :math:`z` the logits of :func:`seq2seq_forward`, :math:`y` =
+    ``tgt_out`` and :math:`m` = ``tgt_mask``; the gradients come from
+    :func:`seq2seq_backward`.
 
     See Also
     --------

@@ -10,7 +10,9 @@ Each task isolates one thing a recurrent network must do:
 * :func:`copy_task` -- read a string of symbols, wait, and write it back
   (Hochreiter and Schmidhuber 1997; Arjovsky et al. 2016).
 * :func:`date_task` -- translate human-written dates ("Mon 23 Nov 2026") into
-  ISO ("2026-11-23") with an encoder-decoder (chapters 9 and 10).
+  ISO ("2026-11-23") with an encoder-decoder (chapters 9 and 10). It lives in
+  :mod:`course_pkg.dates` with its vocabularies and helpers, and is
+  re-exported here so that ``course_pkg.tasks.date_task`` keeps working.
 
 Every generator takes ``rng`` as an int seed or a ``numpy.random.Generator``;
 the same seed gives identical arrays. Sequences are time-major: token arrays
@@ -28,20 +30,45 @@ recurrent networks of rectified linear units. arXiv:1504.00941.
 Arjovsky, M., Shah, A. and Bengio, Y. (2016). Unitary evolution recurrent
 neural networks. ICML.
 Bahdanau, D., Cho, K. and Bengio, Y. (2015). Neural machine translation by
-jointly learning to align and translate. ICLR.
+jointly learning to align and translate. ICLR (the date task, see
+:mod:`course_pkg.dates`).
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._checks import check_count
+
+# The date task lives in course_pkg.dates; its names are re-exported here so that
+# ``course_pkg.tasks.date_task`` and ``from course_pkg.tasks import DateTask`` keep working.
+from .dates import (
+    BOS,
+    DATE_FORMATS,
+    EOS,
+    MONTHS,
+    PAD,
+    WEEKDAYS,
+    DateTask,
+    date_source_vocab,
+    date_target_vocab,
+    date_task,
+    decode_source,
+    decode_target,
+    encode_dates,
+    format_date,
+)
+
 __all__ = [
+    "BOS",
     "DATE_FORMATS",
+    "EOS",
+    "MONTHS",
+    "PAD",
+    "WEEKDAYS",
     "AgreementTask",
     "CopyTask",
     "DateTask",
@@ -62,12 +89,6 @@ __all__ = [
 Seed = int | np.random.Generator | None
 
 
-def _check_count(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-    return int(value)
-
-
 def _check_prob(name: str, value: float) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:
@@ -78,6 +99,25 @@ def _check_prob(name: str, value: float) -> float:
 def one_hot(tokens: np.ndarray, V: int) -> np.ndarray:
     """One-hot encode integer tokens of any shape into float64 ``(*shape, V)``.
 
+    Parameters
+    ----------
+    tokens : ndarray of int, shape (...)
+        Ids in ``[0, V)``, e.g. (T, N) time-major.
+    V : int
+        Vocabulary size.
+
+    Returns
+    -------
+    ndarray of shape (..., V)
+        float64; exactly one 1 per token.
+
+    See Also
+    --------
+    agreement_task
+    Book chapter 1, "Why sequences need memory" (feeding words to a network).
+
+    Examples
+    --------
     >>> one_hot(np.array([[0], [2]]), 3)[:, 0]
     array([[1., 0., 0.],
            [0., 0., 1.]])
@@ -221,8 +261,8 @@ def agreement_task(
     >>> task.tokens.shape, task.X.shape, task.y.shape
     ((6, 2), (6, 2, 41), (2,))
     """
-    n = _check_count("n", n, 1)
-    distance = _check_count("distance", distance, 0)
+    n = check_count("n", n, 1)
+    distance = check_count("distance", distance, 0)
     distractor_prob = _check_prob("distractor_prob", distractor_prob)
     attractor_prob = _check_prob("attractor_prob", attractor_prob)
     rng = np.random.default_rng(rng)
@@ -271,6 +311,7 @@ def agreement_batches(
     Parameters
     ----------
     batch_size, distance, n_batches : int
+        Sentences per batch, words between subject and verb, batches per epoch.
     **task_kwargs
         Passed to :func:`agreement_task` (``distractor_prob``, ``attractor_prob``).
 
@@ -280,10 +321,15 @@ def agreement_batches(
         ``batches(epoch, rng) -> list of AgreementTask``, drawing from the
         training loop's seeded ``rng`` (so ``train(..., seed=0)`` is
         reproducible).
+
+    See Also
+    --------
+    agreement_task, course_pkg.train.train
+    Book chapter 7, "The whole cell, through time" (training on the agreement task).
     """
-    batch_size = _check_count("batch_size", batch_size, 1)
-    distance = _check_count("distance", distance, 0)
-    n_batches = _check_count("n_batches", n_batches, 1)
+    batch_size = check_count("batch_size", batch_size, 1)
+    distance = check_count("distance", distance, 0)
+    n_batches = check_count("n_batches", n_batches, 1)
 
     def batches(epoch: int, rng: np.random.Generator) -> list[AgreementTask]:
         return [agreement_task(batch_size, distance, rng, **task_kwargs)
@@ -306,6 +352,7 @@ def adding_task(n: int, T: int, rng: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     T : int
         Sequence length (>= 2).
     rng : int or Generator
+        Seed or generator; the same seed gives the same arrays.
 
     Returns
     -------
@@ -324,9 +371,14 @@ def adding_task(n: int, T: int, rng: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     placement of one marker per half follows Le et al. (2015). Predicting
     the constant 1 gives a mean squared error of :math:`2 \cdot 1/12 = 1/6
     \approx 0.167`: a model must beat that to have learned anything.
+
+    See Also
+    --------
+    course_pkg.experiments.gradient_flow.exploding_gradients
+    Book chapter 2, "When memory fades" (exploding gradients and clipping).
     """
-    n = _check_count("n", n, 1)
-    T = _check_count("T", T, 2)
+    n = check_count("n", n, 1)
+    T = check_count("T", T, 2)
     rng = np.random.default_rng(rng)
     half = T // 2
     values = rng.random((T, n))  # (T, N)
@@ -415,11 +467,16 @@ def copy_task(n: int, T: int, delay: int, n_symbols: int = 8, rng: Seed = 0) -> 
     A model that ignores the input can only guess, for a cross-entropy of
     :math:`\ln K` per scored step; a perfect copy needs the symbols to
     survive :math:`T + \text{delay}` steps of recurrence.
+
+    See Also
+    --------
+    adding_task
+    Book chapter 5, "The cell state" (what a long memory is for).
     """
-    n = _check_count("n", n, 1)
-    T = _check_count("T", T, 1)
-    delay = _check_count("delay", delay, 1)
-    n_symbols = _check_count("n_symbols", n_symbols, 1)
+    n = check_count("n", n, 1)
+    T = check_count("T", T, 1)
+    delay = check_count("delay", delay, 1)
+    n_symbols = check_count("n_symbols", n_symbols, 1)
     rng = np.random.default_rng(rng)
     L = 2 * T + delay
     blank, go = 0, n_symbols + 1
@@ -433,307 +490,3 @@ def copy_task(n: int, T: int, delay: int, n_symbols: int = 8, rng: Seed = 0) -> 
     mask[T + delay:] = True
     return CopyTask(src=src, X=one_hot(src, n_symbols + 2), targets=targets, mask=mask,
                     symbols=symbols, blank=blank, go=go, delay=delay)
-
-
-# ---------------------------------------------------------------------------
-# date translation
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _ordinal(day: int) -> str:
-    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
-
-
-#: Source formats, keyed by their Unicode LDML (CLDR) pattern. English names are
-#: spelled out here rather than taken from ``strftime``, which depends on the locale.
-DATE_FORMATS: dict[str, Callable[[datetime.date], str]] = {
-    "dd.MM.yy": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year % 100:02d}",
-    "MM/dd/yyyy": lambda d: f"{d.month:02d}/{d.day:02d}/{d.year:04d}",
-    "d MMM yyyy": lambda d: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year:04d}",
-    "EEE d MMM yyyy": lambda d: (f"{WEEKDAYS[d.weekday()][:3]} {d.day} "
-                                 f"{MONTHS[d.month - 1][:3]} {d.year:04d}"),
-    "d MMMM yyyy": lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year:04d}",
-    "MMMM d, yyyy": lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year:04d}",
-    "EEEE, d MMMM yyyy": lambda d: (f"{WEEKDAYS[d.weekday()]}, {d.day} "
-                                    f"{MONTHS[d.month - 1]} {d.year:04d}"),
-    "EEEE, 'the' do 'of' MMMM yyyy": lambda d: (f"{WEEKDAYS[d.weekday()]}, the "
-                                                f"{_ordinal(d.day)} of "
-                                                f"{MONTHS[d.month - 1]} {d.year:04d}"),
-}
-
-PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
-
-
-def format_date(date: datetime.date, fmt: str) -> str:
-    """Render ``date`` in one of :data:`DATE_FORMATS`.
-
-    >>> format_date(datetime.date(2026, 11, 23), "EEE d MMM yyyy")
-    'Mon 23 Nov 2026'
-    """
-    if fmt not in DATE_FORMATS:
-        raise ValueError(f"unknown date format {fmt!r}; choose from {list(DATE_FORMATS)}.")
-    return DATE_FORMATS[fmt](date)
-
-
-@functools.cache
-def _src_chars() -> tuple[str, ...]:
-    # Every character any format can produce: render all formats over two
-    # years (every month, weekday, day number and digit appears).
-    chars: set[str] = set()
-    day = datetime.date(1999, 1, 1)
-    for _ in range(731):
-        for render in DATE_FORMATS.values():
-            chars.update(render(day))
-        day += datetime.timedelta(days=1)
-    return tuple(sorted(chars))
-
-
-def date_source_vocab() -> list[str]:
-    """Source characters: ``["<pad>", " ", ",", ...]``; ``<pad>`` is id 0.
-
-    Fixed (independent of the sample and of the formats chosen), so a model
-    trained on one :class:`DateTask` can read another.
-    """
-    return [PAD, *_src_chars()]
-
-
-def date_target_vocab() -> list[str]:
-    """Target symbols: ``["<pad>", "<bos>", "<eos>", "-", "0", ..., "9"]``."""
-    return [PAD, BOS, EOS, "-", *"0123456789"]
-
-
-def encode_dates(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Encode source strings as padded, time-major character ids.
-
-    Parameters
-    ----------
-    strings : sequence of str
-        N date strings made of characters in :func:`date_source_vocab`.
-
-    Returns
-    -------
-    src : ndarray of int64, shape (S, N)
-        ``S`` is the longest string's length; shorter ones are padded with
-        ``<pad>`` = 0 at the end.
-    src_mask : ndarray of bool, shape (S, N)
-        True on real characters.
-    """
-    if isinstance(strings, str) or not len(strings):
-        raise ValueError("strings must be a non-empty list of str (wrap one string in a list).")
-    ids = {c: k for k, c in enumerate(date_source_vocab())}
-    S = max(len(s) for s in strings)
-    if S == 0:
-        raise ValueError("every source string is empty; the encoder needs at least one char.")
-    src = np.zeros((S, len(strings)), dtype=np.int64)  # (S, N)
-    mask = np.zeros((S, len(strings)), dtype=bool)  # (S, N)
-    for j, s in enumerate(strings):
-        unknown = sorted({c for c in s if c not in ids or c == PAD})
-        if unknown:
-            raise ValueError(
-                f"strings[{j}] = {s!r} contains character(s) {unknown} outside the source "
-                f"vocabulary; allowed: {''.join(date_source_vocab()[1:])!r}."
-            )
-        src[: len(s), j] = [ids[c] for c in s]
-        mask[: len(s), j] = True
-    return src, mask
-
-
-def _decode(tokens: np.ndarray, vocab: Sequence[str], stop: str | None) -> str:
-    tokens = np.asarray(tokens)
-    if tokens.ndim != 1 or not np.issubdtype(tokens.dtype, np.integer):
-        raise ValueError(
-            f"tokens must be a 1-D int array (one sequence; use tokens[:, j] for column j "
-            f"of a (T, N) array), got dtype {tokens.dtype} and shape {tokens.shape}."
-        )
-    out = []
-    for k in tokens:
-        if not 0 <= k < len(vocab):
-            raise ValueError(f"token id {int(k)} is outside the vocabulary of size {len(vocab)}.")
-        sym = vocab[k]
-        if sym == stop:
-            break
-        if sym in (PAD, BOS, EOS):
-            continue
-        out.append(sym)
-    return "".join(out)
-
-
-def decode_target(tokens: np.ndarray) -> str:
-    """Turn target ids back into a string, dropping ``<bos>``/``<pad>`` and stopping at ``<eos>``.
-
-    >>> decode_target(np.array([1, 6, 4, 6, 10, 3, 5, 5, 3, 6, 7, 2, 0]))
-    '2026-11-23'
-    """
-    return _decode(tokens, date_target_vocab(), EOS)
-
-
-def decode_source(tokens: np.ndarray) -> str:
-    """Turn source ids (one column of ``src``) back into the date string."""
-    return _decode(tokens, date_source_vocab(), None)
-
-
-@dataclass(frozen=True, eq=False)
-class DateTask:
-    """A batch of the date-translation task; see :func:`date_task`.
-
-    Attributes
-    ----------
-    src : ndarray of int64, shape (S, N)
-        Source characters, padded with 0 at the end.
-    src_mask : ndarray of bool, shape (S, N)
-        True on real characters.
-    tgt_in : ndarray of int64, shape (T, N)
-        Decoder input: ``<bos>`` then the 10 ISO characters (T = 11).
-    tgt_out : ndarray of int64, shape (T, N)
-        Decoder target: the 10 ISO characters then ``<eos>``.
-    src_strings, tgt_strings : list of str
-        E.g. ``"23 Nov 2026"`` and ``"2026-11-23"``.
-    src_vocab, tgt_vocab : list of str
-        Id -> symbol; ``<pad>`` is 0 in both.
-    dates : list of datetime.date
-    formats : list of str
-        The :data:`DATE_FORMATS` key used for each example.
-    """
-
-    src: np.ndarray
-    src_mask: np.ndarray
-    tgt_in: np.ndarray
-    tgt_out: np.ndarray
-    src_strings: list[str]
-    tgt_strings: list[str]
-    src_vocab: list[str]
-    tgt_vocab: list[str]
-    dates: list[datetime.date]
-    formats: list[str]
-
-    @property
-    def src_lengths(self) -> np.ndarray:
-        """Number of real characters per source, int64 (N,)."""
-        return self.src_mask.sum(axis=0).astype(np.int64)
-
-    @property
-    def bos(self) -> int:
-        return self.tgt_vocab.index(BOS)
-
-    @property
-    def eos(self) -> int:
-        return self.tgt_vocab.index(EOS)
-
-    @staticmethod
-    def decode_target(tokens: np.ndarray) -> str:
-        """See :func:`decode_target`."""
-        return decode_target(tokens)
-
-    @staticmethod
-    def decode_source(tokens: np.ndarray) -> str:
-        """See :func:`decode_source`."""
-        return decode_source(tokens)
-
-    @staticmethod
-    def encode_source(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """See :func:`encode_dates`."""
-        return encode_dates(strings)
-
-
-def date_task(
-    n: int,
-    rng: Seed = 0,
-    formats: Sequence[str] | None = None,
-    *,
-    min_year: int = 1950,
-    max_year: int = 2049,
-) -> DateTask:
-    r"""Human-written dates to translate into ISO 8601.
-
-    Parameters
-    ----------
-    n : int
-        Number of examples N.
-    rng : int or Generator
-    formats : sequence of str, optional
-        Keys of :data:`DATE_FORMATS` to draw from (uniformly, per example);
-        default all of them, from ``"23.11.26"`` (8 characters) to
-        ``"Monday, the 23rd of November 2026"`` (up to 37).
-    min_year, max_year : int
-        Dates are uniform over the real calendar days from 1 January
-        ``min_year`` to 31 December ``max_year``. With the two-digit-year
-        format the range may span at most 100 years, so that ``yy`` names a
-        single year.
-
-    Returns
-    -------
-    DateTask
-        ``src``/``src_mask`` (S, N), ``tgt_in``/``tgt_out`` (11, N), the
-        strings, the vocabularies, the dates and the format of each example.
-
-    Notes
-    -----
-    The target is always the 10 characters ``yyyy-MM-dd``, so
-
-    .. math:: \text{tgt\_in} = [\langle\text{bos}\rangle, y_1, \dots, y_{10}], \qquad
-              \text{tgt\_out} = [y_1, \dots, y_{10}, \langle\text{eos}\rangle]
-
-    (teacher forcing: at step :math:`t` the decoder reads :math:`y_{t-1}`
-    and predicts :math:`y_t`). The sources vary in length, which is what
-    chapters 9 and 10 measure accuracy against.
-
-    See Also
-    --------
-    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10,
-    "Attention".
-
-    Examples
-    --------
-    >>> task = date_task(3, rng=0)
-    >>> task.tgt_in.shape, task.decode_target(task.tgt_out[:, 0]) == task.tgt_strings[0]
-    ((11, 3), True)
-    """
-    n = _check_count("n", n, 1)
-    fmts = list(DATE_FORMATS) if formats is None else list(formats)
-    if isinstance(formats, str) or not fmts:
-        raise ValueError(f"formats must be a non-empty list of keys of DATE_FORMATS, "
-                         f"got {formats!r}.")
-    unknown = [f for f in fmts if f not in DATE_FORMATS]
-    if unknown:
-        raise ValueError(f"unknown date format(s) {unknown}; choose from {list(DATE_FORMATS)}.")
-    min_year = _check_count("min_year", min_year, datetime.MINYEAR)
-    max_year = _check_count("max_year", max_year, min_year)
-    if max_year > datetime.MAXYEAR:
-        raise ValueError(f"max_year must be <= {datetime.MAXYEAR}, got {max_year}.")
-    if "dd.MM.yy" in fmts and max_year - min_year >= 100:
-        raise ValueError(
-            f"the two-digit-year format 'dd.MM.yy' is ambiguous over {min_year}-{max_year}; "
-            f"use a range of at most 100 years or leave that format out."
-        )
-    rng = np.random.default_rng(rng)
-    lo = datetime.date(min_year, 1, 1).toordinal()
-    hi = datetime.date(max_year, 12, 31).toordinal()
-    ordinals = rng.integers(lo, hi + 1, size=n)  # (N,)
-    chosen = rng.integers(0, len(fmts), size=n)  # (N,)
-    dates = [datetime.date.fromordinal(int(o)) for o in ordinals]
-    formats_used = [fmts[k] for k in chosen]
-    src_strings = [DATE_FORMATS[f](d) for f, d in zip(formats_used, dates)]
-    tgt_strings = [d.isoformat() for d in dates]
-    src, src_mask = encode_dates(src_strings)
-
-    tgt_vocab = date_target_vocab()
-    tid = {c: k for k, c in enumerate(tgt_vocab)}
-    body = np.array([[tid[c] for c in s] for s in tgt_strings], dtype=np.int64).T  # (10, N)
-    bos = np.full((1, n), tid[BOS], dtype=np.int64)  # (1, N)
-    eos = np.full((1, n), tid[EOS], dtype=np.int64)  # (1, N)
-    return DateTask(
-        src=src,
-        src_mask=src_mask,
-        tgt_in=np.concatenate([bos, body]),  # (11, N)
-        tgt_out=np.concatenate([body, eos]),  # (11, N)
-        src_strings=src_strings,
-        tgt_strings=tgt_strings,
-        src_vocab=date_source_vocab(),
-        tgt_vocab=tgt_vocab,
-        dates=dates,
-        formats=formats_used,
-    )

@@ -42,6 +42,7 @@ PyTorch documentation: ``torch.nn.RNN``, ``torch.nn.LSTM``, ``torch.nn.GRU``.
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
@@ -65,9 +66,11 @@ __all__ = [
 ]
 
 #: Order in which PyTorch stacks the gates along the rows of its weights.
-TORCH_GATE_ORDER = {"rnn": ("",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+TORCH_GATE_ORDER = types.MappingProxyType(
+    {"rnn": ("",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+)
 
-_CLASS_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+_CLASS_NAMES = types.MappingProxyType({"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"})
 
 
 def _shapes(kind: str) -> dict[str, tuple[str, ...]]:
@@ -258,26 +261,77 @@ def rnn_params_to_torch(params: dict[str, np.ndarray], module: Any) -> Any:
 
 
 def rnn_params_from_torch(module: Any) -> dict[str, np.ndarray]:
-    """Read a ``torch.nn.RNN``'s parameters into our dict (float64), summing the biases.
+    r"""Read a ``torch.nn.RNN``'s parameters into our dict (float64).
+
+    Parameters
+    ----------
+    module : torch.nn.RNN
+        Single layer, unidirectional, with biases.
 
     Returns
     -------
-    dict
-        ``W`` of shape (H + D, H) and ``b = bias_ih + bias_hh`` of shape (H,).
+    dict of ndarray
+        ``W`` of shape (H + D, H) and ``b`` of shape (H,); each bias is ``bias_ih + bias_hh``.
+
+    Notes
+    -----
+    For gate :math:`k`: :math:`W_k^{[:H]} = W_{hh}[k]^\top` and
+    :math:`W_k^{[H:]} = W_{ih}[k]^\top` (PyTorch multiplies from the left).
+
+    See Also
+    --------
+    rnn_params_to_torch, course_pkg.rnn
+    Book chapter 1, "Why sequences need memory".
     """
     return _from_torch(module, "rnn", grad=False)
 
 
 def rnn_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
-    """Read the ``.grad`` of a ``torch.nn.RNN``'s parameters in our layout (float64).
+    r"""Read the ``.grad`` of a ``torch.nn.RNN``'s parameters in our layout (float64).
 
-    The gradient with respect to our ``b`` equals that of either torch bias.
+    Parameters
+    ----------
+    module : torch.nn.RNN
+        After ``loss.backward()``.
+
+    Returns
+    -------
+    dict of ndarray
+        ``W`` of shape (H + D, H) and ``b`` of shape (H,): the gradients, comparable with
+        our backward's ``grads``.
+
+    Notes
+    -----
+    Our bias :math:`b_k` stands for :math:`b_{ih}[k] + b_{hh}[k]`, so
+    :math:`\partial L / \partial b_k` equals the gradient of either torch bias
+    (and ``b_hn`` that of ``bias_hh[n]`` for the GRU).
+
+    See Also
+    --------
+    rnn_params_from_torch
+    Book chapter 1, "Why sequences need memory".
     """
     return _from_torch(module, "rnn", grad=True)
 
 
 def make_torch_rnn(params: dict[str, np.ndarray]) -> Any:
-    """A float64, single-layer, ``batch_first=False`` ``torch.nn.RNN`` holding ``params``."""
+    r"""A float64, single-layer, ``batch_first=False`` ``torch.nn.RNN`` holding ``params``.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        ``W`` of shape (H + D, H) and ``b`` of shape (H,).
+
+    Returns
+    -------
+    torch.nn.RNN
+        A new module with input size D and hidden size H read from the weights.
+
+    See Also
+    --------
+    rnn_params_to_torch
+    Book chapter 1, "Why sequences need memory".
+    """
     return _make(params, "rnn")
 
 
@@ -313,23 +367,78 @@ def lstm_params_to_torch(params: dict[str, np.ndarray], module: Any) -> Any:
 
 
 def lstm_params_from_torch(module: Any) -> dict[str, np.ndarray]:
-    """Read a ``torch.nn.LSTM``'s parameters into our dict (float64), summing the biases.
+    r"""Read a ``torch.nn.LSTM``'s parameters into our dict (float64).
+
+    Parameters
+    ----------
+    module : torch.nn.LSTM
+        Single layer, unidirectional, with biases.
 
     Returns
     -------
-    dict
-        ``W_i, W_f, W_g, W_o`` of shape (H + D, H); ``b_k = bias_ih[k] + bias_hh[k]``.
+    dict of ndarray
+        ``W_i, W_f, W_g, W_o`` of shape (H + D, H) and ``b_i, b_f, b_g, b_o`` of shape (H,);
+        each bias is ``bias_ih + bias_hh``.
+
+    Notes
+    -----
+    For gate :math:`k`: :math:`W_k^{[:H]} = W_{hh}[k]^\top` and
+    :math:`W_k^{[H:]} = W_{ih}[k]^\top` (PyTorch multiplies from the left).
+
+    See Also
+    --------
+    lstm_params_to_torch, course_pkg.lstm
+    Book chapter 7, "The whole cell, through time"; appendix A, "Notation and conventions".
     """
     return _from_torch(module, "lstm", grad=False)
 
 
 def lstm_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
-    """Read the ``.grad`` of a ``torch.nn.LSTM``'s parameters in our layout (float64)."""
+    r"""Read the ``.grad`` of a ``torch.nn.LSTM``'s parameters in our layout (float64).
+
+    Parameters
+    ----------
+    module : torch.nn.LSTM
+        After ``loss.backward()``.
+
+    Returns
+    -------
+    dict of ndarray
+        ``W_i, W_f, W_g, W_o`` of shape (H + D, H) and ``b_i, b_f, b_g, b_o`` of shape (H,):
+        the gradients, comparable with our backward's ``grads``.
+
+    Notes
+    -----
+    Our bias :math:`b_k` stands for :math:`b_{ih}[k] + b_{hh}[k]`, so
+    :math:`\partial L / \partial b_k` equals the gradient of either torch bias
+    (and ``b_hn`` that of ``bias_hh[n]`` for the GRU).
+
+    See Also
+    --------
+    lstm_params_from_torch
+    Book chapter 7, "The whole cell, through time"; appendix A, "Notation and conventions".
+    """
     return _from_torch(module, "lstm", grad=True)
 
 
 def make_torch_lstm(params: dict[str, np.ndarray]) -> Any:
-    """A float64, single-layer, ``batch_first=False`` ``torch.nn.LSTM`` holding ``params``."""
+    r"""A float64, single-layer, ``batch_first=False`` ``torch.nn.LSTM`` holding ``params``.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        ``W_i, W_f, W_g, W_o`` of shape (H + D, H) and ``b_i, b_f, b_g, b_o`` of shape (H,).
+
+    Returns
+    -------
+    torch.nn.LSTM
+        A new module with input size D and hidden size H read from the weights.
+
+    See Also
+    --------
+    lstm_params_to_torch
+    Book chapter 7, "The whole cell, through time"; appendix A, "Notation and conventions".
+    """
     return _make(params, "lstm")
 
 
@@ -371,27 +480,83 @@ def gru_params_to_torch(
 
 
 def gru_params_from_torch(module: Any, variant: str = "reset_after") -> dict[str, np.ndarray]:
-    """Read a ``torch.nn.GRU``'s parameters into our reset-after dict (float64).
+    r"""Read a ``torch.nn.GRU``'s parameters into our dict (float64).
+
+    Parameters
+    ----------
+    module : torch.nn.GRU
+        Single layer, unidirectional, with biases.
+    variant : {"reset_after"}
+        ``"cho"`` raises ValueError: torch.nn.GRU is the reset-after GRU.
 
     Returns
     -------
-    dict
-        ``W_r, W_z, W_n`` of shape (H + D, H); ``b_r, b_z`` are the summed torch
-        biases, ``b_n = bias_ih[n]`` and ``b_hn = bias_hh[n]`` stay separate.
+    dict of ndarray
+        ``W_r, W_z, W_n`` of shape (H + D, H) and ``b_r, b_z, b_n, b_hn`` of shape (H,);
+        ``b_r, b_z`` are the summed torch biases; ``b_n = bias_ih[n]`` and ``b_hn =
+        bias_hh[n]`` stay separate.
+
+    Notes
+    -----
+    For gate :math:`k`: :math:`W_k^{[:H]} = W_{hh}[k]^\top` and
+    :math:`W_k^{[H:]} = W_{ih}[k]^\top` (PyTorch multiplies from the left).
+
+    See Also
+    --------
+    gru_params_to_torch, course_pkg.gru
+    Book chapter 8, "The GRU".
     """
     _check_cho(variant)
     return _from_torch(module, "gru", grad=False)
 
 
 def gru_grads_from_torch(module: Any) -> dict[str, np.ndarray]:
-    """Read the ``.grad`` of a ``torch.nn.GRU``'s parameters in our layout (float64)."""
+    r"""Read the ``.grad`` of a ``torch.nn.GRU``'s parameters in our layout (float64).
+
+    Parameters
+    ----------
+    module : torch.nn.GRU
+        After ``loss.backward()``.
+
+    Returns
+    -------
+    dict of ndarray
+        ``W_r, W_z, W_n`` of shape (H + D, H) and ``b_r, b_z, b_n, b_hn`` of shape (H,): the
+        gradients, comparable with our backward's ``grads``.
+
+    Notes
+    -----
+    Our bias :math:`b_k` stands for :math:`b_{ih}[k] + b_{hh}[k]`, so
+    :math:`\partial L / \partial b_k` equals the gradient of either torch bias
+    (and ``b_hn`` that of ``bias_hh[n]`` for the GRU).
+
+    See Also
+    --------
+    gru_params_from_torch
+    Book chapter 8, "The GRU".
+    """
     return _from_torch(module, "gru", grad=True)
 
 
 def make_torch_gru(params: dict[str, np.ndarray], variant: str = "reset_after") -> Any:
-    """A float64, single-layer, ``batch_first=False`` ``torch.nn.GRU`` holding ``params``.
+    r"""A float64, single-layer, ``batch_first=False`` ``torch.nn.GRU`` holding ``params``.
 
-    Raises ValueError for ``variant="cho"`` (no PyTorch counterpart).
+    Parameters
+    ----------
+    params : dict of ndarray
+        ``W_r, W_z, W_n`` of shape (H + D, H) and ``b_r, b_z, b_n, b_hn`` of shape (H,).
+    variant : {"reset_after"}
+        ``"cho"`` raises ValueError: torch.nn.GRU is the reset-after GRU.
+
+    Returns
+    -------
+    torch.nn.GRU
+        A new module with input size D and hidden size H read from the weights.
+
+    See Also
+    --------
+    gru_params_to_torch
+    Book chapter 8, "The GRU".
     """
     _check_cho(variant)
     return _make(params, "gru")

@@ -30,6 +30,7 @@ ICLR.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,7 @@ from .optim import adam_init, adam_step, clip_by_global_norm, global_norm, sgd_s
 __all__ = ["TrainingDiverged", "train"]
 
 #: Default learning rate per optimiser when ``lr`` is not given.
-DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2}
+DEFAULT_LR = types.MappingProxyType({"adam": 1e-3, "sgd": 1e-2})
 
 _RESERVED = ("loss", "grad_norm", "eval", "epoch", "epoch_loss")
 

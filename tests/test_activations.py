@@ -186,3 +186,22 @@ def test_masked_softmax_backward_by_central_differences():
     ana = masked_softmax_backward(w, masked_softmax(z, mask))
     assert relative_error(num, ana) < 1e-8
     np.testing.assert_array_equal(ana[~mask], 0.0)
+
+
+def test_sigmoid_float32_keeps_dtype_without_warnings():
+    z = np.array([-1e4, -50.0, 0.0, 50.0, 1e4], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = sigmoid(z)
+    assert s.dtype == np.float32
+    np.testing.assert_array_equal(s[[0, 2, 4]], np.array([0.0, 0.5, 1.0], dtype=np.float32))
+
+
+@pytest.mark.parametrize("backward", [sigmoid_backward, tanh_backward, softmax_backward,
+                                      masked_softmax_backward])
+def test_backward_rejects_a_gradient_of_another_shape(backward):
+    out = np.full((2, 3), 0.5)
+    with pytest.raises(ValueError, match=r"dout has shape \(3, 2\), expected \(2, 3\)"):
+        backward(np.ones((3, 2)), out)
+    with pytest.raises(ValueError, match=r"dout has shape \(3,\), expected \(2, 3\)"):
+        backward(np.ones(3), out)  # would broadcast silently

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_pkg._checks import _evaluate, check_array, check_finite, check_params, format_shape
+from course_pkg._checks import (
+    _evaluate,
+    check_array,
+    check_cache,
+    check_count,
+    check_finite,
+    check_params,
+    format_shape,
+)
 
 
 def test_format_shape():
@@ -126,3 +134,24 @@ def test_check_params():
     with pytest.raises(ValueError, match=r"grads\['W_f'\]"):
         check_params({"W_f": np.zeros((3, 7)), "b_f": np.zeros(3)}, spec, {"D": 4},
                      where="grads")
+
+
+def test_check_count_accepts_ints_and_rejects_bools_floats_and_small_values():
+    assert check_count("n", 3, 1) == 3
+    assert check_count("n", np.int64(0), 0) == 0
+    for bad in (True, 2.0, 0, "3"):
+        with pytest.raises(ValueError, match=r"n must be an int >= 1"):
+            check_count("n", bad, 1)
+
+
+def test_check_cache_dict_and_tuple():
+    check_cache({"a": 1, "b": 2}, ("a", "b"), "f_forward")
+    with pytest.raises(ValueError, match=r"cache is missing key\(s\) \['b'\].*f_forward"):
+        check_cache({"a": 1}, ("a", "b"), "f_forward")
+    with pytest.raises(ValueError, match=r"cache must be the dict returned by f_forward.*tuple"):
+        check_cache((1, 2), ("a", "b"), "f_forward")
+    check_cache((1, 2), ("a", "b"), "gate", as_tuple=True)
+    with pytest.raises(ValueError, match=r"tuple returned by gate \(2 entries.*length 1"):
+        check_cache((1,), ("a", "b"), "gate", as_tuple=True)
+    with pytest.raises(ValueError, match=r"cache must be the tuple returned by gate.*dict"):
+        check_cache({"a": 1, "b": 2}, ("a", "b"), "gate", as_tuple=True)

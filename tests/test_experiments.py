@@ -183,6 +183,8 @@ def test_gate_activations_and_number_units():
     assert np.all(np.diff(np.abs(corr[units])) <= 0)
     with pytest.raises(ValueError, match="unknown word"):
         agreement.gate_activations(params, "the unicorn was")
+    with pytest.raises(ValueError, match=r"shape \(T,\), got shape \(5, 64\)"):
+        agreement.gate_activations(params, task.tokens)
     rnn_params, _, _ = agreement.train_agreement("rnn", 3, 0, **TINY)
     with pytest.raises(ValueError, match="no gates"):
         agreement.gate_activations(rnn_params, task.tokens[:, 0])
@@ -231,3 +233,60 @@ def test_date_accuracy_by_length_structure():
             assert all(np.isnan(a) or 0.0 <= a <= 1.0 for a in accs)
     with pytest.raises(ValueError, match="attention must be one of"):
         attention_dates.date_accuracy_by_length(0, attention=None)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def test_single_threaded_blas_limits_blas_inside_the_call_only():
+    from threadpoolctl import threadpool_info
+
+    from course_pkg.experiments import single_threaded_blas
+
+    @single_threaded_blas
+    def blas_threads(x):
+        """Docstring kept by functools.wraps."""
+        return x, [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    value, threads = blas_threads(3)
+    assert value == 3 and all(t == 1 for t in threads)
+    assert blas_threads.__name__ == "blas_threads" and "functools" in blas_threads.__doc__
+
+
+def test_compare_gradient_norms_has_the_four_curves():
+    res = gradient_flow.compare_gradient_norms(T=6, H=4, D=2, N=3, seed=0, exploding_scale=2.5)
+    assert list(res) == ["RNN", "RNN, large weights (s=2.5)", "LSTM (forget bias 1)", "GRU"]
+    for curve in res.values():
+        assert curve["norm"].shape == (6,) and np.all(np.isfinite(curve["norm"]))
+    single = gradient_flow.gradient_norms_by_distance("gru", T=6, H=4, D=2, N=3, seed=0)
+    np.testing.assert_array_equal(res["GRU"]["norm"], single["norm"])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_agreement_forward_is_a_linear_readout_of_the_last_state(cell):
+    from course_pkg.tasks import agreement_task
+
+    rng = np.random.default_rng(2)
+    task = agreement_task(5, 3, rng)
+    params = gradient_flow.init_cell(cell, len(task.vocab), 4, rng)
+    params["W_out"] = rng.normal(size=(4, 2))
+    params["b_out"] = rng.normal(size=2)
+    logits, cache = agreement.agreement_forward(params, task.X)
+    assert logits.shape == (5, 2) and cache["cell"] == cell
+    assert cache["hs"].shape == (5, 5, 4)
+    np.testing.assert_allclose(logits, cache["hs"][-1] @ params["W_out"] + params["b_out"])
+    if cell != "rnn":
+        assert "gates" in cache["inner"]
+
+
+@pytest.mark.parametrize("attention", [None, "additive"])
+def test_date_predictions_decode_every_source(attention):
+    params, _, task = attention_dates.train_date_model(attention, 0, **DATE_TINY)
+    preds, weights = attention_dates.date_predictions(params, task)
+    assert len(preds) == task.src.shape[1] and all(isinstance(p, str) for p in preds)
+    assert all(len(p) <= 11 for p in preds)
+    if attention is None:
+        assert weights is None
+    else:
+        assert weights.shape == (task.src.shape[1], 11, task.src.shape[0])
+        np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)

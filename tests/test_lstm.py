@@ -171,7 +171,7 @@ def test_gate_validation_messages():
     with pytest.raises(ValueError, match=r"c has shape \(1, 4\), expected \(N=2, H=4\)"):
         hidden_state(c0, c0[:1])
     _, cache = forget_gate(h0, X[0], params["W_f"], params["b_f"])
-    with pytest.raises(ValueError, match=r"dout has shape \(2, 3\), expected \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"df has shape \(2, 3\), expected \(2, 4\)"):
         forget_gate_backward(dhs[0][:, :3], cache)
 
 

@@ -76,6 +76,34 @@ def test_seq2seq_gradcheck(cell, attention, case):
     assert res.ok, str(res)
 
 
+@pytest.mark.parametrize("attention", ATTENTIONS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_seq2seq_gradcheck_one_hidden_unit(cell, attention):
+    """H = 1 (and E = 2 != H, N = 1 and N = 3): the smallest model still checks out."""
+    for lengths in ((3,), (3, 1, 2)):
+        rng = np.random.default_rng(_seed("H1", cell, attention, lengths))
+        S, T, N = 3, 2, len(lengths)
+        src, src_mask, tgt_in = _batch(rng, S, T, lengths)
+        shapes = init_seq2seq_params(V_SRC, V_TGT, 2, 1, 0, cell, attention)
+        params = {k: 0.5 * rng.normal(size=v.shape) for k, v in shapes.items()}
+        if attention == "additive":
+            params["att_v"] = 2.0 * rng.normal(size=1)
+        G = rng.normal(size=(T, N, V_TGT))
+
+        def loss(src=src, src_mask=src_mask, tgt_in=tgt_in, params=params, G=G):
+            logits, _ = seq2seq_forward(src, src_mask, tgt_in, params, cell, attention)
+            return float(np.sum(logits * G))
+
+        _, cache = seq2seq_forward(src, src_mask, tgt_in, params, cell, attention)
+        # With A = H = 1 the additive score's query weight only moves the scores
+        # through the curvature of one tanh, so its gradient is ~1e-6 and rounding
+        # noise swamps eps = 1e-5 (relative error 8e-6). A larger step and 1e-6
+        # still fail any real mistake, which gives errors of order 1.
+        eps, tol = (1e-4, 1e-6) if attention == "additive" else (1e-5, 1e-7)
+        res = check_gradients(loss, params, seq2seq_backward(G, cache), eps=eps, tol=tol)
+        assert res.ok, str(res)
+
+
 @pytest.mark.parametrize("attention", [None, "additive"])
 def test_seq2seq_loss_gradcheck_with_target_mask(attention):
     rng = np.random.default_rng(3)

@@ -1,14 +1,15 @@
-"""Tests for course_pkg.tasks: shapes, dtypes, seeding, and labels that match the data."""
+"""Tests for course_pkg.tasks: shapes, dtypes, seeding, and labels that match the data.
+
+The date task lives in course_pkg.dates and is tested in test_dates.py (which also
+checks that course_pkg.tasks re-exports it).
+"""
 
 from __future__ import annotations
-
-import datetime
 
 import numpy as np
 import pytest
 
 from course_pkg.tasks import (
-    DATE_FORMATS,
     DISTRACTORS,
     SUBJECTS,
     VERBS,
@@ -16,13 +17,6 @@ from course_pkg.tasks import (
     agreement_batches,
     agreement_task,
     copy_task,
-    date_source_vocab,
-    date_target_vocab,
-    date_task,
-    decode_source,
-    decode_target,
-    encode_dates,
-    format_date,
     one_hot,
 )
 
@@ -163,104 +157,6 @@ def test_copy_task():
     np.testing.assert_array_equal(task.src, again.src)
     with pytest.raises(ValueError, match="delay"):
         copy_task(2, 3, 0)
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def test_date_examples_from_the_brief():
-    d = datetime.date(2026, 11, 23)
-    rendered = {format_date(d, f) for f in DATE_FORMATS}
-    for s in ["23 Nov 2026", "23 November 2026", "Monday, 23 November 2026", "11/23/2026",
-              "23.11.26", "November 23, 2026", "Mon 23 Nov 2026",
-              "Monday, the 23rd of November 2026"]:
-        assert s in rendered
-    with pytest.raises(ValueError, match="unknown date format"):
-        format_date(d, "yyyy")
-
-
-def test_date_task_shapes_and_round_trip():
-    task = date_task(200, rng=0)
-    S = max(len(s) for s in task.src_strings)
-    assert task.src.shape == task.src_mask.shape == (S, 200)
-    assert task.src.dtype == np.int64 and task.src_mask.dtype == bool
-    assert task.tgt_in.shape == task.tgt_out.shape == (11, 200)
-    assert task.tgt_in.dtype == task.tgt_out.dtype == np.int64
-    assert task.src_vocab[0] == task.tgt_vocab[0] == "<pad>"
-    assert (task.tgt_in[0] == task.bos).all() and (task.tgt_out[-1] == task.eos).all()
-    np.testing.assert_array_equal(task.tgt_in[1:], task.tgt_out[:-1])  # teacher forcing
-    np.testing.assert_array_equal(task.src_lengths, [len(s) for s in task.src_strings])
-    for j in range(200):
-        assert task.decode_target(task.tgt_out[:, j]) == task.tgt_strings[j]
-        assert decode_target(task.tgt_in[:, j]) == task.tgt_strings[j]
-        assert decode_source(task.src[:, j]) == task.src_strings[j]
-        # padding only at the end, mask = real characters
-        n = len(task.src_strings[j])
-        assert task.src_mask[:n, j].all() and not task.src_mask[n:, j].any()
-        assert (task.src[n:, j] == 0).all() and (task.src[:n, j] != 0).all()
-        # A real calendar date, in range, rendered from its own format.
-        date = datetime.date.fromisoformat(task.tgt_strings[j])
-        assert date == task.dates[j] and 1950 <= date.year <= 2049
-        assert format_date(date, task.formats[j]) == task.src_strings[j]
-
-
-def test_date_task_variety_and_lengths():
-    task = date_task(500, rng=1)
-    assert set(task.formats) == set(DATE_FORMATS)
-    lengths = task.src_lengths
-    assert lengths.min() == 8 and lengths.max() > 30
-    assert len(set(task.tgt_strings)) > 450
-    # Leap days are real days and can appear.
-    feb29 = date_task(20000, rng=2, formats=["d MMM yyyy"], min_year=2000, max_year=2003)
-    assert "29 Feb 2000" in feb29.src_strings and "2000-02-29" in feb29.tgt_strings
-    assert not any(s.startswith("29 Feb 200") and not s.endswith("2000")
-                   for s in feb29.src_strings)
-
-
-def test_date_task_seeded():
-    a, b, c = date_task(30, rng=5), date_task(30, rng=np.random.default_rng(5)), date_task(30, 6)
-    assert a.src_strings == b.src_strings
-    np.testing.assert_array_equal(a.src, b.src)
-    np.testing.assert_array_equal(a.tgt_out, b.tgt_out)
-    assert a.src_strings != c.src_strings
-
-
-def test_date_vocab_fixed():
-    short = date_task(5, rng=0, formats=["dd.MM.yy"])
-    long = date_task(5, rng=0)
-    assert short.src_vocab == long.src_vocab == date_source_vocab()
-    assert date_target_vocab() == ["<pad>", "<bos>", "<eos>", "-", *"0123456789"]
-
-
-def test_two_digit_year_is_unambiguous():
-    task = date_task(400, rng=3, formats=["dd.MM.yy"])
-    years = {}
-    for s, d in zip(task.src_strings, task.dates):
-        years.setdefault(s[-2:], set()).add(d.year)
-    assert all(len(v) == 1 for v in years.values())
-    with pytest.raises(ValueError, match="ambiguous"):
-        date_task(5, formats=["dd.MM.yy"], min_year=1900, max_year=2049)
-    wide = date_task(20, rng=0, formats=["d MMMM yyyy"], min_year=1, max_year=9999)
-    assert all(0 < d.year < 10000 for d in wide.dates)
-
-
-def test_encode_dates_errors():
-    src, mask = encode_dates(["1 May 2000", "12/01/1999"])
-    assert src.shape == (10, 2) and mask[:, 0].all() and mask[:, 1].all()
-    with pytest.raises(ValueError, match="outside the source vocabulary"):
-        encode_dates(["1 May 2000!"])
-    with pytest.raises(ValueError, match="list of str"):
-        encode_dates("1 May 2000")
-    with pytest.raises(ValueError, match="1-D int"):
-        decode_target(np.zeros((2, 2), dtype=np.int64))
-    with pytest.raises(ValueError, match="unknown date format"):
-        date_task(3, formats=["dd/MM/yyyy"])
-
-
-def test_decode_target_stops_at_eos():
-    ids = {c: k for k, c in enumerate(date_target_vocab())}
-    toks = np.array([ids["<bos>"], ids["1"], ids["-"], ids["<eos>"], ids["9"], ids["<pad>"]])
-    assert decode_target(toks) == "1-"
 
 
 def test_one_hot_checks():

@@ -45,6 +45,22 @@ def single_threaded_blas(func: F) -> F:
     times; a multi-threaded BLAS spends more time waking its threads than
     computing, and on a busy two-core machine it measured 20 to 60 times
     slower than one thread. Uses ``threadpoolctl`` when it is installed.
+
+    Parameters
+    ----------
+    func : callable
+        The experiment.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped (same name, docstring and signature); the limit holds
+        only during the call.
+
+    See Also
+    --------
+    Book chapter 2, "When memory fades", and the other chapters whose
+    figures these experiments compute.
     """
 
     @functools.wraps(func)

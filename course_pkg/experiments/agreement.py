@@ -91,6 +91,11 @@ def agreement_forward(
     Notes
     -----
     :math:`\text{logits} = h_T W_{out} + b_{out}`.
+
+    See Also
+    --------
+    agreement_loss_and_grads
+    Book chapter 7, "The whole cell, through time" (the agreement classifier).
     """
     cell = _cell_keys(params)
     N = X.shape[1]
@@ -130,6 +135,11 @@ def agreement_loss_and_grads(
     loss : float
     grads : dict of ndarray
         Same keys and shapes as ``params``.
+
+    See Also
+    --------
+    agreement_forward, course_pkg.train.train
+    Book chapter 7, "The whole cell, through time".
     """
     from ..losses import softmax_cross_entropy
 
@@ -157,7 +167,25 @@ def agreement_loss_and_grads(
 
 
 def agreement_accuracy(params: Mapping[str, np.ndarray], task: Any) -> float:
-    """Fraction of ``task``'s sentences whose verb number is predicted correctly."""
+    """Fraction of ``task``'s sentences whose verb number is predicted correctly.
+
+    Parameters
+    ----------
+    params : dict
+        As for :func:`agreement_forward`.
+    task : AgreementTask
+        Uses ``task.X`` (T, N, V) and ``task.y`` (N,).
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.5 is chance.
+
+    See Also
+    --------
+    train_agreement
+    Book chapter 8, "The GRU" (accuracy by distance for RNN, LSTM and GRU).
+    """
     logits, _ = agreement_forward(params, task.X)
     return float(np.mean(np.argmax(logits, axis=1) == task.y))
 
@@ -331,7 +359,12 @@ def _as_tokens(tokens: Any) -> np.ndarray:
     if isinstance(tokens, str):
         tokens = tokens.split()
     if isinstance(tokens, np.ndarray) and np.issubdtype(tokens.dtype, np.integer):
-        ids = tokens.reshape(-1)
+        if tokens.ndim != 1:
+            raise ValueError(
+                f"tokens must be one sentence of shape (T,), got shape {tokens.shape}; "
+                "pass task.tokens[:, j] for sentence j (no silent flattening)."
+            )
+        ids = tokens  # (T,)
     else:
         from ..tasks import VERBS, agreement_task
 
@@ -417,6 +450,11 @@ def number_units(
     :math:`\rho_j = \operatorname{corr}_n(s_{T,j}^{(n)}, y^{(n)})` with
     :math:`s` = ``c`` or ``h``; units with :math:`|\rho_j|` near 1 carry the
     subject's number to the verb.
+
+    See Also
+    --------
+    gate_activations
+    Book chapter 7, "The whole cell, through time" (gate heatmaps).
     """
     if _cell_keys(params) != "lstm":
         raise ValueError("number_units needs LSTM parameters (from train_agreement('lstm', ...)).")

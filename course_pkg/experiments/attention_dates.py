@@ -125,8 +125,8 @@ def train_date_model(
     --------
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
+    from ..dates import date_source_vocab, date_target_vocab, date_task
     from ..seq2seq import init_seq2seq_params, seq2seq_loss
-    from ..tasks import date_source_vocab, date_target_vocab, date_task
     from ..train import train
 
     if attention not in _ATTENTIONS:
@@ -179,9 +179,14 @@ def date_predictions(
         The decoded ISO strings (up to the first ``<eos>``).
     weights : ndarray of shape (N, 11, S), or None
         Attention weights of every output step.
+
+    See Also
+    --------
+    course_pkg.seq2seq.greedy_decode, date_accuracy_by_length
+    Book chapter 10, "Attention" (accuracy by source length).
     """
+    from ..dates import decode_target
     from ..seq2seq import greedy_decode
-    from ..tasks import decode_target
 
     att = _infer_attention(params, attention)
     tokens, weights = greedy_decode(task.src, task.src_mask, dict(params), _cell(params), att,
@@ -303,8 +308,8 @@ def attention_map(
     course_pkg.plotting.plot_attention_heatmap
     Book chapter 10, "Attention".
     """
+    from ..dates import BOS, EOS, date_target_vocab, encode_dates
     from ..seq2seq import greedy_decode
-    from ..tasks import BOS, EOS, date_target_vocab, encode_dates
 
     att = _infer_attention(params, attention)
     if att is None:

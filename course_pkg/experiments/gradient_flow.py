@@ -99,6 +99,11 @@ def init_cell(
     -------
     dict of ndarray
         The cell's parameters (the GRU is the reset-after variant).
+
+    See Also
+    --------
+    gradient_norms_by_distance
+    Book chapter 2, "When memory fades".
     """
     cell = _check_cell(cell)
     if cell == "rnn":
@@ -318,6 +323,11 @@ def adding_loss_and_grads(
     -----
     .. math:: \hat y = h_T W_{out} + b_{out}, \qquad
               L = \frac1N \sum_n (\hat y_n - y_n)^2
+
+    See Also
+    --------
+    exploding_gradients, course_pkg.tasks.adding_task
+    Book chapter 2, "When memory fades" (exploding gradients and clipping).
     """
     from ..rnn import rnn_backward, rnn_forward
 

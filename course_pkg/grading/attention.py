@@ -17,7 +17,9 @@ import numpy as np
 from .. import attention as ref_att
 from ._core import Exercise, Mistake, register
 
-CH10 = 'chapter 10, "Attention", section "The mechanism"'
+CH10 = 'chapter 10, "Attention", section "Queries, keys and values"'
+__all__ = ["scores", "attend"]
+
 CONTRACT = "the assignment's contract at the top of the notebook"
 
 

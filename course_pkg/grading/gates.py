@@ -25,6 +25,9 @@ CH5 = 'chapter 5, "The cell state", section "The mechanism" (the highway)'
 CH6 = 'chapter 6, "The output gate", section "The mechanism"'
 
 
+__all__ = ["gate_inputs", "gate_mistakes"]
+
+
 def gate_inputs(w: str, b: str):
     """Input maker for a gate ``(h_prev, x, W, b)`` with non-zero random biases."""
 

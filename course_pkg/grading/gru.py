@@ -20,7 +20,9 @@ from .. import gru as ref_gru
 from ..activations import sigmoid
 from ._core import Exercise, Mistake, register
 
-CH8 = 'chapter 8, "The GRU", section "The mechanism"'
+CH8 = 'chapter 8, "The GRU", section "The equations"'
+__all__ = ["step"]
+
 CONTRACT = "the assignment's contract at the top of the notebook"
 
 

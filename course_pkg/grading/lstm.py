@@ -26,6 +26,8 @@ CH7_SEQ = 'chapter 7, "The whole cell, through time", section "The whole sequenc
 CH7_BPTT = ('chapter 7, "The whole cell, through time", section "Backpropagation through '
             'time"')
 CH5 = 'chapter 5, "The cell state", section "The mechanism" (the highway)'
+__all__ = ["step", "sequence", "bptt", "check_gradient_checker"]
+
 CONTRACT = "the assignment's contract at the top of the notebook"
 
 

@@ -1,0 +1,61 @@
+"""Importing the numpy core never imports torch or matplotlib.
+
+Each check runs in a fresh interpreter (a subprocess), because in the test
+process itself other tests may already have imported both.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = ["course_pkg", "course_pkg.activations", "course_pkg.lstm_gates", "course_pkg.lstm",
+        "course_pkg.rnn", "course_pkg.gru", "course_pkg.attention", "course_pkg.seq2seq",
+        "course_pkg.losses", "course_pkg.optim", "course_pkg.init", "course_pkg.train",
+        "course_pkg.tasks", "course_pkg.dates", "course_pkg.gradcheck",
+        # these use torch / matplotlib, but only inside their functions
+        "course_pkg.torch_interop", "course_pkg.diagrams", "course_pkg.plotting",
+        "course_pkg.experiments.gradient_flow", "course_pkg.experiments.agreement",
+        "course_pkg.experiments.attention_dates"]
+
+HEAVY = ("torch", "matplotlib", "tqdm", "IPython", "pandas", "scipy")
+
+
+def _loaded_after_import(module: str) -> list[str]:
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_import_course_pkg_loads_neither_torch_nor_matplotlib():
+    code = ("import course_pkg, sys; "
+            "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_module_import_is_light(module):
+    loaded = _loaded_after_import(module)
+    assert not loaded, f"importing {module} also imported {loaded}; import them inside functions"
+
+
+def test_all_core_modules_together_are_light():
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in CORE)
+        + f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == []

@@ -41,6 +41,7 @@ system-deps:
 book-prereqs: env
 	bash scripts/vendor_mathjax.sh
 	$(BIN)/course export-student --out book/_student
+	$(PY) scripts/cache_guard.py
 
 book: book-prereqs
 	$(BIN)/jupyter-book build . $(JB_FLAGS)

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from course_pkg.experiments import agreement, attention_dates, gradient_flow
+from course_pkg.experiments import agreement, attention_dates, bottleneck, gradient_flow
 
 BUDGET = 45.0
 
@@ -69,6 +69,7 @@ EXPERIMENTS = {
         lambda: agreement.train_agreement("lstm", 10, 0), lambda r: (
             f"held-out accuracy {r[1]['accuracy'][-1]:.3f}")),
     "date_accuracy_by_length": (attention_dates.date_accuracy_by_length, _summary_accuracy),
+    "reverse_accuracy_by_length": (bottleneck.reverse_accuracy_by_length, _summary_accuracy),
 }
 
 

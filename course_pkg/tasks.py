@@ -9,6 +9,9 @@ Each task isolates one thing a recurrent network must do:
   them (Hochreiter and Schmidhuber 1997).
 * :func:`copy_task` -- read a string of symbols, wait, and write it back
   (Hochreiter and Schmidhuber 1997; Arjovsky et al. 2016).
+* :func:`reverse_task` -- read a string of random symbols and write it
+  backwards, as an encoder-decoder task: the content to carry grows with
+  the length (chapters 9 and 10; after Sutskever et al. 2014).
 * :func:`date_task` -- translate human-written dates ("Mon 23 Nov 2026") into
   ISO ("2026-11-23") with an encoder-decoder (chapters 9 and 10). It lives in
   :mod:`course_pkg.dates` with its vocabularies and helpers, and is
@@ -32,11 +35,13 @@ neural networks. ICML.
 Bahdanau, D., Cho, K. and Bengio, Y. (2015). Neural machine translation by
 jointly learning to align and translate. ICLR (the date task, see
 :mod:`course_pkg.dates`).
+Sutskever, I., Vinyals, O. and Le, Q. V. (2014). Sequence to sequence
+learning with neural networks. NeurIPS (reversing the source).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,6 +77,7 @@ __all__ = [
     "AgreementTask",
     "CopyTask",
     "DateTask",
+    "ReverseTask",
     "adding_task",
     "agreement_batches",
     "agreement_task",
@@ -84,6 +90,7 @@ __all__ = [
     "encode_dates",
     "format_date",
     "one_hot",
+    "reverse_task",
 ]
 
 Seed = int | np.random.Generator | None
@@ -490,3 +497,155 @@ def copy_task(n: int, T: int, delay: int, n_symbols: int = 8, rng: Seed = 0) -> 
     mask[T + delay:] = True
     return CopyTask(src=src, X=one_hot(src, n_symbols + 2), targets=targets, mask=mask,
                     symbols=symbols, blank=blank, go=go, delay=delay)
+
+
+@dataclass(frozen=True, eq=False)
+class ReverseTask:
+    """A batch of the reversal task; see :func:`reverse_task`.
+
+    Attributes
+    ----------
+    src : ndarray of int64, shape (S, N)
+        Source symbols, padded with 0 at the end; ``S`` is the longest length.
+    src_mask : ndarray of bool, shape (S, N)
+        True on real symbols.
+    tgt_in : ndarray of int64, shape (S + 1, N)
+        Decoder input: ``<bos>`` then the reversed symbols, padded with 0.
+    tgt_out : ndarray of int64, shape (S + 1, N)
+        Decoder target: the reversed symbols then ``<eos>``, padded with 0.
+    tgt_mask : ndarray of bool, shape (S + 1, N)
+        True on the ``L_n + 1`` scored steps of each column.
+    lengths : ndarray of int64, shape (N,)
+        The number of symbols ``L_n`` of each example.
+    vocab : list of str
+        Id -> symbol for source and target alike: ``<pad>`` (0), ``<bos>``
+        (1), ``<eos>`` (2), then the symbols ``"a"``, ``"b"``, ...
+    src_strings, tgt_strings : list of str
+        E.g. ``"cafe"`` and ``"efac"``.
+    """
+
+    src: np.ndarray
+    src_mask: np.ndarray
+    tgt_in: np.ndarray
+    tgt_out: np.ndarray
+    tgt_mask: np.ndarray
+    lengths: np.ndarray
+    vocab: list[str]
+    src_strings: list[str]
+    tgt_strings: list[str]
+
+    @property
+    def bos(self) -> int:
+        """Id of ``<bos>`` (1)."""
+        return self.vocab.index(BOS)
+
+    @property
+    def eos(self) -> int:
+        """Id of ``<eos>`` (2)."""
+        return self.vocab.index(EOS)
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size, ``n_symbols + 3``."""
+        return len(self.vocab)
+
+    def decode(self, tokens: np.ndarray) -> str:
+        """Symbols of a 1-D token array up to the first ``<eos>`` (pad and bos skipped)."""
+        out = []
+        for k in np.asarray(tokens).ravel():
+            sym = self.vocab[int(k)]
+            if sym == EOS:
+                break
+            if sym not in (PAD, BOS):
+                out.append(sym)
+        return "".join(out)
+
+
+def _symbol_names(n_symbols: int) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    if n_symbols <= len(letters):
+        return list(letters[:n_symbols])
+    return [f"s{k}" for k in range(n_symbols)]
+
+
+def reverse_task(
+    n: int, lengths: int | Sequence[int] = (4, 8, 12), n_symbols: int = 8, rng: Seed = 0
+) -> ReverseTask:
+    r"""Random symbol strings and their reversals, shaped for an encoder-decoder.
+
+    Parameters
+    ----------
+    n : int
+        Number of examples N.
+    lengths : int or sequence of int
+        The string length, or the lengths to draw from (uniformly, per
+        example); every length must be >= 1.
+    n_symbols : int
+        Alphabet size K (>= 1); the symbols are drawn uniformly and
+        independently, token ids ``3 .. K + 2``.
+    rng : int or Generator
+
+    Returns
+    -------
+    ReverseTask
+        ``src``/``src_mask`` (S, N) and ``tgt_in``/``tgt_out``/``tgt_mask``
+        (S + 1, N) with ``S`` the longest drawn length, time-major, padded
+        with ``<pad>`` = 0 at the end, plus the lengths, the vocabulary and
+        the strings.
+
+    Notes
+    -----
+    For a source :math:`x_1 \dots x_L` the target is :math:`y_t = x_{L+1-t}`::
+
+        src     = x_1 ... x_L
+        tgt_in  = <bos> x_L ... x_1
+        tgt_out = x_L   ...  x_1 <eos>
+
+    Unlike a date, a random string cannot be compressed: it carries
+    :math:`L \log_2 K` bits, all of which the decoder must reproduce, so the
+    content grows with the length. Reversing rather than copying puts the
+    last symbol read first in the output (the order that helped the
+    encoder-decoders of Sutskever et al. 2014).
+
+    See Also
+    --------
+    copy_task
+    Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
+
+    Examples
+    --------
+    >>> task = reverse_task(2, lengths=[3, 5], rng=0)
+    >>> task.tgt_strings[0] == task.src_strings[0][::-1], task.src.shape[1]
+    (True, 2)
+    """
+    n = check_count("n", n, 1)
+    n_symbols = check_count("n_symbols", n_symbols, 1)
+    if isinstance(lengths, int | np.integer) and not isinstance(lengths, bool):
+        choices = [check_count("lengths", lengths, 1)]
+    else:
+        if isinstance(lengths, str | bytes) or not isinstance(lengths, Sequence | np.ndarray):
+            raise ValueError(f"lengths must be an int or a sequence of ints, got {lengths!r}.")
+        choices = [check_count("lengths", L, 1) for L in lengths]
+        if not choices:
+            raise ValueError("lengths must not be empty.")
+    rng = np.random.default_rng(rng)
+    vocab = [PAD, BOS, EOS, *_symbol_names(n_symbols)]
+    L = np.asarray(choices, dtype=np.int64)[rng.integers(0, len(choices), size=n)]  # (N,)
+    S = int(L.max())
+    steps = np.arange(S)[:, None]  # (S, 1)
+    src_mask = steps < L[None, :]  # (S, N)
+    src = np.where(src_mask, rng.integers(3, n_symbols + 3, size=(S, n)), 0).astype(np.int64)
+    # reversed source: position t of the output reads source position L - 1 - t
+    rev_idx = np.clip(L[None, :] - 1 - steps, 0, S - 1)  # (S, N)
+    reversed_src = np.where(src_mask, np.take_along_axis(src, rev_idx, axis=0), 0)  # (S, N)
+    tgt_out = np.zeros((S + 1, n), dtype=np.int64)  # (S + 1, N)
+    tgt_out[:S] = reversed_src
+    tgt_out[L, np.arange(n)] = vocab.index(EOS)
+    tgt_in = np.zeros((S + 1, n), dtype=np.int64)  # (S + 1, N)
+    tgt_in[0] = vocab.index(BOS)
+    tgt_in[1:] = reversed_src
+    tgt_mask = np.arange(S + 1)[:, None] <= L[None, :]  # (S + 1, N)
+    src_strings = ["".join(vocab[k] for k in src[: L[j], j]) for j in range(n)]
+    return ReverseTask(src=src, src_mask=src_mask, tgt_in=tgt_in, tgt_out=tgt_out,
+                       tgt_mask=tgt_mask, lengths=L, vocab=vocab, src_strings=src_strings,
+                       tgt_strings=[s[::-1] for s in src_strings])

@@ -363,3 +363,51 @@ def test_no_root_static_folder():
     # Jupyter Book 1 adds every .js/.css under a root _static/ to every page,
     # which would load the whole vendored MathJax tree.
     assert not (ROOT / "_static").exists()
+
+
+# --- Each chapter's "Assignment" section describes the assignment that exists.
+
+ASSIGNMENT_OF_CHAPTER = {
+    "03_forget_gate": ["01_forget_gate"],
+    "04_input_gate": ["02_input_gate"],
+    "05_cell_state": ["03_cell_state"],
+    "06_output_gate": ["04_output_gate"],
+    "07_lstm_through_time": ["05_lstm_forward", "06_lstm_backward"],
+    "08_gru": ["07_gru"],
+    "10_attention": ["08_attention"],
+}
+
+
+def _student_functions(assignment: str) -> set[str]:
+    import json
+
+    path = ROOT / "assignments" / assignment / f"{assignment}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    names = set()
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            names.update(re.findall(r"^def (\w+)\(", source, flags=re.M))
+    return names
+
+
+@pytest.mark.parametrize("chapter", sorted(ASSIGNMENT_OF_CHAPTER))
+def test_assignment_section_names_the_functions_students_write(chapter):
+    text = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Assignments?\n(.*?)(?=^## )", text, flags=re.M | re.S)
+    assert match, f"{chapter}.md has no '## Assignment' section"
+    section = match.group(1)
+    mentioned = {
+        name for name in re.findall(r"(?<![}`])`([a-z_][a-z0-9_]*)`", section) if "_" in name or
+        name in {"attention", "candidate"}
+    }
+    expected = set()
+    for assignment in ASSIGNMENT_OF_CHAPTER[chapter]:
+        expected |= _student_functions(assignment)
+        assert f"_student/{assignment}.ipynb" in section, (
+            f"{chapter}.md does not link the student notebook of {assignment}")
+    assert expected, f"no solution functions found for {ASSIGNMENT_OF_CHAPTER[chapter]}"
+    assert mentioned == expected, (
+        f"{chapter}.md's Assignment section names {sorted(mentioned)}, but the students "
+        f"write {sorted(expected)}"
+    )

@@ -31,6 +31,7 @@ MODULES = [
     "activations", "attention", "dates", "diagrams", "gradcheck", "gru", "init", "losses",
     "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks", "torch_interop",
     "train", "experiments", "experiments.agreement", "experiments.attention_dates",
+    "experiments.bottleneck",
     "experiments.gradient_flow",
 ]
 #: Modules whose functions implement an equation, which belongs in Notes.

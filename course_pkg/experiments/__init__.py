@@ -8,6 +8,8 @@ agreement         subject-verb agreement by distance for RNN, LSTM and GRU; gate
                   activations (chapters 7 and 8)
 attention_dates   date translation with and without attention; accuracy by
                   source length and attention maps (chapters 9 and 10)
+bottleneck        string reversal with and without attention: accuracy falls
+                  with length when the content grows (chapters 9 and 10)
 
 Each public experiment function runs in well under a minute on two CPU cores
 at its book settings (``benchmarks/bench_experiments.py`` measures them).

@@ -25,6 +25,14 @@ Cho, K. et al. (2014). Learning phrase representations using RNN
 encoder-decoder for statistical machine translation. EMNLP.
 Chung, J. et al. (2014). Empirical evaluation of gated recurrent neural
 networks on sequence modeling. arXiv:1412.3555.
+Bengio, Y., Simard, P. and Frasconi, P. (1994). Learning long-term
+dependencies with gradient descent is difficult. IEEE Trans. Neural Networks.
+Jozefowicz, R., Zaremba, W. and Sutskever, I. (2015). An empirical
+exploration of recurrent network architectures. ICML.
+Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of training
+recurrent neural networks. ICML.
+Tallec, C. and Ollivier, Y. (2018). Can recurrent neural networks warp time?
+ICLR (chrono initialisation of gate biases).
 """
 
 from __future__ import annotations
@@ -203,6 +211,7 @@ def train_agreement(
     batch_size: int = 32,
     lr: float = 0.01,
     clip: float | None = 5.0,
+    forget_bias: float = 1.0,
 ) -> tuple[dict[str, np.ndarray], dict[str, list], Any]:
     r"""Train one cell on the agreement task at one distance.
 
@@ -224,12 +233,20 @@ def train_agreement(
         Adam learning rate.
     clip : float or None, default 5.0
         Global-norm gradient clipping (a safety net; rarely active).
+    forget_bias : float, default 1.0
+        Added to the LSTM's forget-gate bias at initialisation (ignored by
+        the RNN and the GRU). 1 is the a priori choice of Jozefowicz et al.
+        (2015); it gives :math:`f \approx \sigma(1) \approx 0.73`, a memory
+        time of about :math:`1 / (1 - f) \approx 4` words. Larger values
+        (e.g. :math:`\ln T`, the "chrono" idea of Tallec and Ollivier 2018)
+        start the memory long enough for the distance; see the notes of
+        :func:`agreement_by_distance`.
 
     Returns
     -------
     params : dict of ndarray
         Trained cell parameters plus ``W_out`` (H, 2), ``b_out`` (2,). The
-        LSTM starts with forget bias 1.
+        LSTM starts with forget bias ``forget_bias``.
     history : dict of lists
         From :func:`course_pkg.train.train`: ``"loss"``, ``"grad_norm"`` per
         step; ``"accuracy"``: held-out accuracy after every epoch.
@@ -258,7 +275,7 @@ def train_agreement(
     train_task = agreement_task(n_train, distance, rng)
     test_task = agreement_task(_check_int("n_test", n_test, 1), distance, rng)
     V = len(train_task.vocab)
-    params = init_cell(cell, V, H, rng, forget_bias=1.0)
+    params = init_cell(cell, V, H, rng, forget_bias=float(forget_bias))
     params["W_out"] = rng.uniform(-1, 1, size=(H, 2)) / np.sqrt(H)
     params["b_out"] = np.zeros(2)
     per_epoch = n_train // batch_size
@@ -303,7 +320,8 @@ def agreement_by_distance(
     *,
     H: int = 20,
     steps: int = 400,
-    n_seeds: int = 2,
+    n_seeds: int = 3,
+    forget_bias: float = 1.0,
 ) -> dict:
     r"""Held-out agreement accuracy of each cell at each distance.
 
@@ -321,7 +339,9 @@ def agreement_by_distance(
     seed : int
     H : int, default 20
     steps : int, default 400
-    n_seeds : int, default 2
+    n_seeds : int, default 3
+    forget_bias : float, default 1.0
+        The LSTM's initial forget bias (see :func:`train_agreement`).
 
     Returns
     -------
@@ -330,6 +350,35 @@ def agreement_by_distance(
         the final held-out accuracy (in [0, 1]; chance is 0.5) per distance,
         averaged over the seeds; ``"per_seed"``: ``{cell: list of lists}``,
         the accuracy of every seed (outer list: distances).
+
+    Notes
+    -----
+    The design is fixed a priori and identical for the three cells: hidden
+    size 20, PyTorch's uniform :math:`\pm 1/\sqrt{H}` initialisation, LSTM
+    forget bias 1 (Jozefowicz et al. 2015), Adam with learning rate 0.01,
+    gradient clipping at global norm 5 (Pascanu et al. 2013), 400 updates of
+    32 sentences drawn from the same 3200 training sentences, accuracy on
+    1000 held-out sentences, seeds 0, 1, 2. Nothing is tuned per cell.
+
+    What it shows, and why. Every run starts on the plateau at loss
+    :math:`\ln 2` and either leaves it (accuracy near 1, attractor sentences
+    included) or stays at chance. At initialisation the subject's influence on
+    the last state over 40 words is about :math:`10^{-3}` for the LSTM (some
+    forget gates near :math:`\sigma(1.2) \approx 0.77`) and about
+    :math:`10^{-8}` or less for the RNN and the GRU (update gate near 0.5). Yet on the
+    plateau Adam's normalised steps make the weights drift: the RNN's
+    recurrent spectral radius grows from about 0.5 until, near 1, the
+    subject gets through, and the RNN then forms two stable saturated states
+    (spectral radius about 2) that *latch* the bit indefinitely (Bengio et
+    al. 1994). The LSTM's forget gates drift the other way (mean
+    :math:`f` from 0.73 to about 0.67): nothing rewards a long memory before
+    the subject is found, so its memory time stays near
+    :math:`1 / (1 - f) \approx 4` words and at distance 40 the subject's
+    trace is about :math:`0.73^{40} \approx 10^{-5}`. With forget bias 3
+    (memory time about 20 words) the same LSTM solves distance 40 with all
+    three seeds, leaving the plateau after 120 to 290 updates. The gates
+    give a highway only once they are open; with the standard
+    initialisation they are not open wide enough for 40 words.
 
     See Also
     --------
@@ -347,7 +396,8 @@ def agreement_by_distance(
         for d in distances:
             accs = []
             for s in range(seed, seed + n_seeds):
-                _, history, _ = train_agreement(c, d, s, H=H, steps=steps)
+                _, history, _ = train_agreement(c, d, s, H=H, steps=steps,
+                                                 forget_bias=forget_bias)
                 accs.append(float(history["accuracy"][-1]))
             per_seed[c].append(accs)
             accuracy[c].append(float(np.mean(accs)))

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_count
+from ._tokens import BOS, EOS, PAD, SpecialIds, decode_ids, length_mask
 
 __all__ = [
     "BOS",
@@ -61,8 +62,8 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December")
 #: English weekday names, Monday first (``datetime.date.weekday``); ``EEE`` takes three letters.
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-#: Special symbols: padding (id 0 in both vocabularies), beginning and end of sequence.
-PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+# PAD, BOS, EOS (padding = id 0 in both vocabularies) come from course_pkg._tokens,
+# shared with course_pkg.tasks.reverse_task.
 
 
 def _ordinal(day: int) -> str:
@@ -204,7 +205,6 @@ def encode_dates(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if S == 0:
         raise ValueError("every source string is empty; the encoder needs at least one char.")
     src = np.zeros((S, len(strings)), dtype=np.int64)  # (S, N)
-    mask = np.zeros((S, len(strings)), dtype=bool)  # (S, N)
     for j, s in enumerate(strings):
         unknown = sorted({c for c in s if c not in ids or c == PAD})
         if unknown:
@@ -213,7 +213,7 @@ def encode_dates(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
                 f"vocabulary; allowed: {''.join(date_source_vocab()[1:])!r}."
             )
         src[: len(s), j] = [ids[c] for c in s]
-        mask[: len(s), j] = True
+    mask = length_mask(np.array([len(s) for s in strings]), S)  # (S, N)
     return src, mask
 
 
@@ -224,17 +224,7 @@ def _decode(tokens: np.ndarray, vocab: Sequence[str], stop: str | None) -> str:
             f"tokens must be a 1-D int array (one sequence; use tokens[:, j] for column j "
             f"of a (T, N) array), got dtype {tokens.dtype} and shape {tokens.shape}."
         )
-    out = []
-    for k in tokens:
-        if not 0 <= k < len(vocab):
-            raise ValueError(f"token id {int(k)} is outside the vocabulary of size {len(vocab)}.")
-        sym = vocab[k]
-        if sym == stop:
-            break
-        if sym in (PAD, BOS, EOS):
-            continue
-        out.append(sym)
-    return "".join(out)
+    return decode_ids(tokens, vocab, stop, check_range=True)
 
 
 def decode_target(tokens: np.ndarray) -> str:
@@ -289,7 +279,7 @@ def decode_source(tokens: np.ndarray) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class DateTask:
+class DateTask(SpecialIds):
     """A batch of the date-translation task; see :func:`date_task`.
 
     Attributes
@@ -322,20 +312,12 @@ class DateTask:
     dates: list[datetime.date]
     formats: list[str]
 
+    _target_vocab_field = "tgt_vocab"  # for SpecialIds.bos / .eos
+
     @property
     def src_lengths(self) -> np.ndarray:
         """Number of real characters per source, int64 (N,)."""
         return self.src_mask.sum(axis=0).astype(np.int64)
-
-    @property
-    def bos(self) -> int:
-        """Id of ``<bos>`` in ``tgt_vocab``."""
-        return self.tgt_vocab.index(BOS)
-
-    @property
-    def eos(self) -> int:
-        """Id of ``<eos>`` in ``tgt_vocab``."""
-        return self.tgt_vocab.index(EOS)
 
     @staticmethod
     def decode_target(tokens: np.ndarray) -> str:

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_count
+from ._tokens import SpecialIds, decode_ids, length_mask
 
 # The date task lives in course_pkg.dates; its names are re-exported here so that
 # ``course_pkg.tasks.date_task`` and ``from course_pkg.tasks import DateTask`` keep working.
@@ -500,7 +501,7 @@ def copy_task(n: int, T: int, delay: int, n_symbols: int = 8, rng: Seed = 0) -> 
 
 
 @dataclass(frozen=True, eq=False)
-class ReverseTask:
+class ReverseTask(SpecialIds):
     """A batch of the reversal task; see :func:`reverse_task`.
 
     Attributes
@@ -535,30 +536,13 @@ class ReverseTask:
     tgt_strings: list[str]
 
     @property
-    def bos(self) -> int:
-        """Id of ``<bos>`` (1)."""
-        return self.vocab.index(BOS)
-
-    @property
-    def eos(self) -> int:
-        """Id of ``<eos>`` (2)."""
-        return self.vocab.index(EOS)
-
-    @property
     def V(self) -> int:
         """Vocabulary size, ``n_symbols + 3``."""
         return len(self.vocab)
 
     def decode(self, tokens: np.ndarray) -> str:
         """Symbols of a 1-D token array up to the first ``<eos>`` (pad and bos skipped)."""
-        out = []
-        for k in np.asarray(tokens).ravel():
-            sym = self.vocab[int(k)]
-            if sym == EOS:
-                break
-            if sym not in (PAD, BOS):
-                out.append(sym)
-        return "".join(out)
+        return decode_ids(np.asarray(tokens).ravel(), self.vocab, EOS)
 
 
 def _symbol_names(n_symbols: int) -> list[str]:
@@ -633,7 +617,7 @@ def reverse_task(
     L = np.asarray(choices, dtype=np.int64)[rng.integers(0, len(choices), size=n)]  # (N,)
     S = int(L.max())
     steps = np.arange(S)[:, None]  # (S, 1)
-    src_mask = steps < L[None, :]  # (S, N)
+    src_mask = length_mask(L, S)  # (S, N)
     src = np.where(src_mask, rng.integers(3, n_symbols + 3, size=(S, n)), 0).astype(np.int64)
     # reversed source: position t of the output reads source position L - 1 - t
     rev_idx = np.clip(L[None, :] - 1 - steps, 0, S - 1)  # (S, N)
@@ -644,7 +628,7 @@ def reverse_task(
     tgt_in = np.zeros((S + 1, n), dtype=np.int64)  # (S + 1, N)
     tgt_in[0] = vocab.index(BOS)
     tgt_in[1:] = reversed_src
-    tgt_mask = np.arange(S + 1)[:, None] <= L[None, :]  # (S + 1, N)
+    tgt_mask = length_mask(L + 1, S + 1)  # (S + 1, N): the symbols and <eos>
     src_strings = ["".join(vocab[k] for k in src[: L[j], j]) for j in range(n)]
     return ReverseTask(src=src, src_mask=src_mask, tgt_in=tgt_in, tgt_out=tgt_out,
                        tgt_mask=tgt_mask, lengths=L, vocab=vocab, src_strings=src_strings,

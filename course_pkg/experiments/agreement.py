@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import single_threaded_blas
+from ._cells import sequence_backward, sequence_forward
 from .gradient_flow import CELLS, _check_cell, _check_int, init_cell
 
 __all__ = [
@@ -109,19 +110,7 @@ def agreement_forward(
     N = X.shape[1]
     H = params["W_out"].shape[0]
     h0 = np.zeros((N, H), dtype=X.dtype)
-    core = _core(params)
-    if cell == "rnn":
-        from ..rnn import rnn_forward
-
-        hs, inner = rnn_forward(X, h0, core)
-    elif cell == "lstm":
-        from ..lstm import lstm_forward
-
-        hs, _, inner = lstm_forward(X, h0, h0, core)
-    else:
-        from ..gru import gru_forward
-
-        hs, inner = gru_forward(X, h0, core)
+    hs, inner = sequence_forward(cell, X, h0, _core(params))
     logits = hs[-1] @ params["W_out"] + params["b_out"]  # (N, 2)
     return logits, {"cell": cell, "hs": hs, "inner": inner}
 
@@ -156,19 +145,7 @@ def agreement_loss_and_grads(
     hs = cache["hs"]
     dhs = np.zeros_like(hs)
     dhs[-1] = dlogits @ params["W_out"].T  # (N, H)
-    if cache["cell"] == "rnn":
-        from ..rnn import rnn_backward
-
-        _, _, grads = rnn_backward(dhs, cache["inner"])
-    elif cache["cell"] == "lstm":
-        from ..lstm import lstm_backward
-
-        _, _, _, grads = lstm_backward(dhs, cache["inner"])
-    else:
-        from ..gru import gru_backward
-
-        _, _, grads = gru_backward(dhs, cache["inner"])
-    grads = dict(grads)
+    grads = dict(sequence_backward(cache["cell"], dhs, cache["inner"]))
     grads["W_out"] = hs[-1].T @ dlogits  # (H, 2)
     grads["b_out"] = dlogits.sum(axis=0)  # (2,)
     return loss, grads

@@ -33,6 +33,12 @@ from typing import Any
 import numpy as np
 
 from . import single_threaded_blas
+from ._seq2seq_training import (
+    check_attention,
+    check_train_sizes,
+    exact_and_char_accuracy,
+    train_seq2seq,
+)
 from .gradient_flow import _check_int
 
 __all__ = [
@@ -45,15 +51,13 @@ __all__ = [
 
 #: Source-length buckets (inclusive character counts) of the book's figure.
 LENGTH_BUCKETS = ((8, 11), (12, 16), (17, 21), (22, 27), (28, 37))
-_ATTENTIONS = (None, "dot", "scaled_dot", "additive")
 _OUT_LEN = 10  # "yyyy-MM-dd"
 
 
 def _infer_attention(params: Mapping[str, np.ndarray], attention: Any) -> str | None:
     """The attention a parameter dict was trained with (``"auto"`` = from its keys)."""
     if attention != "auto":
-        if attention not in _ATTENTIONS:
-            raise ValueError(f"attention must be one of {_ATTENTIONS}; got {attention!r}.")
+        check_attention(attention)
         return attention
     if "att_W_q" in params:
         return "additive"
@@ -126,34 +130,19 @@ def train_date_model(
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
     from ..dates import date_source_vocab, date_target_vocab, date_task
-    from ..seq2seq import init_seq2seq_params, seq2seq_loss
-    from ..train import train
+    from ..seq2seq import init_seq2seq_params
 
-    if attention not in _ATTENTIONS:
-        raise ValueError(f"attention must be one of {_ATTENTIONS}; got {attention!r}.")
-    H = _check_int("H", H, 1)
-    E = _check_int("E", E, 1)
-    steps = _check_int("steps", steps, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    H, E, steps, batch_size = check_train_sizes(attention, H, E, steps, batch_size)
     n_test = _check_int("n_test", n_test, 1)
     # The initial weights depend on the seed only, not on the attention kind,
     # except for the parts attention adds; the data streams are the same too.
     params = init_seq2seq_params(len(date_source_vocab()), len(date_target_vocab()), E, H,
                                  np.random.default_rng([seed, 0]), cell, attention)
     test_task = date_task(n_test, np.random.default_rng([seed, 1]))
-
-    def loss_and_grads(p: dict, batch: Any) -> tuple[float, dict]:
-        tgt_mask = np.ones(batch.tgt_out.shape, dtype=bool)
-        loss, grads, _ = seq2seq_loss(batch.src, batch.src_mask, batch.tgt_in, batch.tgt_out,
-                                      tgt_mask, p, cell, attention)
-        return loss, grads
-
-    def batches(epoch: int, rng: np.random.Generator) -> list:
-        return [date_task(batch_size, rng) for _ in range(steps)]
-
-    params, history = train(loss_and_grads, params, batches, optimizer="adam", lr=lr,
-                            epochs=1, clip=clip, progress=False, seed=[seed, 2])
-    history["attention"] = [attention]
+    # date batches have no tgt_mask: every one of the 11 target steps is scored
+    params, history = train_seq2seq(params, lambda rng: date_task(batch_size, rng), cell=cell,
+                                    attention=attention, steps=steps, lr=lr, clip=clip,
+                                    seed=seed)
     return params, history, test_task
 
 
@@ -193,11 +182,6 @@ def date_predictions(
                                     bos=task.bos, max_len=_OUT_LEN + 1)
     preds = [decode_target(tokens[:, j]) for j in range(tokens.shape[1])]
     return preds, weights
-
-
-def _char_accuracy(pred: str, target: str) -> float:
-    hits = sum(a == b for a, b in zip(pred, target))
-    return hits / max(len(target), len(pred))
 
 
 @single_threaded_blas
@@ -242,16 +226,14 @@ def date_accuracy_by_length(
     course_pkg.plotting.plot_accuracy_by_distance
     Book chapter 10, "Attention" (and Bahdanau et al. 2015, Fig. 2).
     """
-    if attention not in _ATTENTIONS[1:]:
-        raise ValueError(f"attention must be one of {_ATTENTIONS[1:]}; got {attention!r}.")
+    check_attention(attention, allow_none=False)
     buckets = [(int(lo), int(hi)) for lo, hi in buckets]
     result: dict[str, Any] = {"buckets": buckets, "accuracy": {}, "char_accuracy": {}}
     for label, att in (("no attention", None), ("attention", attention)):
         params, _, task = train_date_model(att, seed, H, steps, n_test=n_test)
         preds, _ = date_predictions(params, task, att)
         lengths = task.src_lengths
-        exact = np.array([p == t for p, t in zip(preds, task.tgt_strings)], dtype=float)
-        chars = np.array([_char_accuracy(p, t) for p, t in zip(preds, task.tgt_strings)])
+        exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
         acc, cacc, mean_len, count = [], [], [], []
         for lo, hi in buckets:
             sel = (lengths >= lo) & (lengths <= hi)

@@ -38,6 +38,12 @@ from typing import Any
 import numpy as np
 
 from . import single_threaded_blas
+from ._seq2seq_training import (
+    check_attention,
+    check_train_sizes,
+    exact_and_char_accuracy,
+    train_seq2seq,
+)
 from .gradient_flow import _check_int
 
 __all__ = [
@@ -51,7 +57,6 @@ __all__ = [
 TRAIN_LENGTHS = tuple(range(4, 25))
 #: String lengths at which the book's figure measures accuracy.
 TEST_LENGTHS = (4, 8, 12, 16, 20, 24)
-_ATTENTIONS = (None, "dot", "scaled_dot", "additive")
 
 
 def _check_lengths(name: str, lengths: Sequence[int]) -> list[int]:
@@ -125,38 +130,19 @@ def train_reverse_model(
     reverse_accuracy_by_length
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
-    from ..seq2seq import init_seq2seq_params, seq2seq_loss
+    from ..seq2seq import init_seq2seq_params
     from ..tasks import reverse_task
-    from ..train import train
 
-    if attention not in _ATTENTIONS:
-        raise ValueError(f"attention must be one of {_ATTENTIONS}; got {attention!r}.")
-    H = _check_int("H", H, 1)
-    E = _check_int("E", E, 1)
-    steps = _check_int("steps", steps, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    H, E, steps, batch_size = check_train_sizes(attention, H, E, steps, batch_size)
     n_symbols = _check_int("n_symbols", n_symbols, 1)
     lengths = _check_lengths("lengths", lengths)
     V = n_symbols + 3  # <pad>, <bos>, <eos> and the symbols
     params = init_seq2seq_params(V, V, E, H, np.random.default_rng([seed, 0]), cell, attention)
-
-    def loss_and_grads(p: dict, batch: Any) -> tuple[float, dict]:
-        loss, grads, _ = seq2seq_loss(batch.src, batch.src_mask, batch.tgt_in, batch.tgt_out,
-                                      batch.tgt_mask, p, cell, attention)
-        return loss, grads
-
-    def batches(epoch: int, rng: np.random.Generator) -> list:
-        return [reverse_task(batch_size, lengths, n_symbols, rng) for _ in range(steps)]
-
-    params, history = train(loss_and_grads, params, batches, optimizer="adam", lr=lr,
-                            epochs=1, clip=clip, progress=False, seed=[seed, 2])
-    history["attention"] = [attention]
+    # reverse batches carry a tgt_mask: the padding after <eos> is not scored
+    params, history = train_seq2seq(
+        params, lambda rng: reverse_task(batch_size, lengths, n_symbols, rng), cell=cell,
+        attention=attention, steps=steps, lr=lr, clip=clip, seed=seed)
     return params, history
-
-
-def _char_accuracy(pred: str, target: str) -> float:
-    hits = sum(a == b for a, b in zip(pred, target))
-    return hits / max(len(target), len(pred))
 
 
 @single_threaded_blas
@@ -216,8 +202,7 @@ def reverse_accuracy_by_length(
     from ..seq2seq import greedy_decode
     from ..tasks import reverse_task
 
-    if attention not in _ATTENTIONS[1:]:
-        raise ValueError(f"attention must be one of {_ATTENTIONS[1:]}; got {attention!r}.")
+    check_attention(attention, allow_none=False)
     lengths = _check_lengths("lengths", lengths)
     n_test = _check_int("n_test", n_test, 1)
     n_symbols = _check_int("n_symbols", n_symbols, 1)
@@ -239,9 +224,9 @@ def reverse_accuracy_by_length(
             tokens, _ = greedy_decode(task.src, task.src_mask, params, "lstm", att,
                                       bos=task.bos, max_len=L + 1)
             preds = [task.decode(tokens[:, j]) for j in range(n_test)]
-            acc.append(float(np.mean([p == t for p, t in zip(preds, task.tgt_strings)])))
-            cacc.append(float(np.mean([_char_accuracy(p, t)
-                                       for p, t in zip(preds, task.tgt_strings)])))
+            exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
+            acc.append(float(np.mean(exact)))
+            cacc.append(float(np.mean(chars)))
         result["accuracy"][label] = acc
         result["char_accuracy"][label] = cacc
     return result

@@ -44,6 +44,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import single_threaded_blas
+from ._cells import step_functions as _step_functions
 
 __all__ = [
     "CELLS",
@@ -125,44 +126,6 @@ def init_cell(
             if key.startswith("W"):
                 params[key][:H] = rng.normal(0.0, recurrent_scale / math.sqrt(H), size=(H, H))
     return params
-
-
-def _step_functions(cell: str):
-    """(forward(x, state, params) -> (state, cache), backward(dstate, cache) -> dstate)."""
-    if cell == "rnn":
-        from ..rnn import rnn_step_backward, rnn_step_forward
-
-        def fwd(x, state, params):
-            h, cache = rnn_step_forward(x, state[0], params)
-            return (h,), cache
-
-        def bwd(dstate, cache):
-            _, dh_prev, _ = rnn_step_backward(dstate[0], cache)
-            return (dh_prev,)
-
-    elif cell == "lstm":
-        from ..lstm import lstm_step_backward, lstm_step_forward
-
-        def fwd(x, state, params):
-            h, c, cache = lstm_step_forward(x, state[0], state[1], params)
-            return (h, c), cache
-
-        def bwd(dstate, cache):
-            _, dh_prev, dc_prev, _ = lstm_step_backward(dstate[0], dstate[1], cache)
-            return (dh_prev, dc_prev)
-
-    else:
-        from ..gru import gru_step_backward, gru_step_forward
-
-        def fwd(x, state, params):
-            h, cache = gru_step_forward(x, state[0], params)
-            return (h,), cache
-
-        def bwd(dstate, cache):
-            _, dh_prev, _ = gru_step_backward(dstate[0], cache)
-            return (dh_prev,)
-
-    return fwd, bwd
 
 
 @single_threaded_blas

@@ -175,7 +175,9 @@ def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None,
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", allow_errors=True,
         resources={"metadata": {"path": str(cwd or os.getcwd())}},
-        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+        # The kernel listens on loopback only; its "running over TCP without
+        # encryption" warning would alarm students on every check.
+        extra_arguments=["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
     return nb

@@ -11,7 +11,8 @@ activations     sigmoid, tanh, softmax, masked softmax and derivatives
 lstm_gates      each LSTM gate as its own small function (chapters 3-6)
 lstm            LSTM cell and sequence, forward and backward (chapter 7)
 rnn             vanilla RNN cell and sequence (chapters 1-2)
-gru             GRU, Cho-2014 and reset-after variants (chapter 8)
+gru_gates       each GRU gate as its own small function (chapter 8)
+gru             GRU cell and sequence, Cho-2014 and reset-after variants (chapter 8)
 attention       dot, scaled-dot and additive attention (chapter 10)
 seq2seq         encoder-decoder with and without attention (chapters 9-10)
 losses          softmax cross-entropy with masks

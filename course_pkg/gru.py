@@ -24,8 +24,10 @@ and Olah (2015) write the same cell with the roles of ``z`` and ``1 - z``
 swapped (see the book's appendix A).
 
 The step functions are composed of one small function per gate
-(:func:`update_gate`, :func:`reset_gate`, :func:`gru_candidate`,
-:func:`gru_state_update`), as chapter 8 presents them. :func:`gru_forward`
+(:func:`~course_pkg.gru_gates.update_gate`, :func:`~course_pkg.gru_gates.reset_gate`,
+:func:`~course_pkg.gru_gates.gru_candidate`, :func:`~course_pkg.gru_gates.gru_state_update`),
+which live in :mod:`course_pkg.gru_gates` as chapter 8 presents them and are
+re-exported here, so ``course_pkg.gru.update_gate`` works too. :func:`gru_forward`
 and :func:`gru_backward` fuse the gates, do the input products for all time
 steps at once and form the weight gradients with large products at the end.
 
@@ -47,7 +49,18 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_array, check_cache, check_params
-from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
+from .gru_gates import (
+    VARIANTS,
+    _check_variant,
+    gru_candidate,
+    gru_candidate_backward,
+    gru_state_update,
+    gru_state_update_backward,
+    reset_gate,
+    reset_gate_backward,
+    update_gate,
+    update_gate_backward,
+)
 
 __all__ = [
     "GATES",
@@ -70,17 +83,6 @@ __all__ = [
 
 #: Gate names in the order the fused weights stack them.
 GATES = ("z", "r", "n")
-#: Accepted values of ``variant``.
-VARIANTS = ("reset_after", "cho")
-
-
-def _check_variant(variant: object) -> str:
-    if not isinstance(variant, str) or variant not in VARIANTS:
-        raise ValueError(
-            f"variant must be one of {VARIANTS}, got {variant!r}. Use 'reset_after' "
-            "(PyTorch/cuDNN, the default) or 'cho' (Cho et al. 2014: reset before the product)."
-        )
-    return variant
 
 
 def gru_param_shapes(variant: str = "reset_after") -> dict[str, tuple[str, ...]]:
@@ -165,335 +167,6 @@ def init_gru_params(
         name: rng.uniform(-bound, bound, size=(H + D, H) if name[0] == "W" else (H,)).astype(dtype)
         for name in gru_param_shapes(variant)
     }
-
-
-# --- one function per gate -------------------------------------------------
-
-
-def _sigmoid_gate(h_prev, x, W, b, w_name, b_name):
-    dims: dict[str, int] = {}
-    check_array("h_prev", h_prev, ("N", "H"), dims)
-    check_array("x", x, ("N", "D"), dims)
-    check_array(w_name, W, ("H + D", "H"), dims)
-    check_array(b_name, b, ("H",), dims)
-    zin = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
-    s = sigmoid(zin @ W + b)  # (N, H)
-    return s, (zin, W, s, dims["H"])
-
-
-def _sigmoid_gate_backward(ds, cache, ds_name, where):
-    check_cache(cache, ("zin", "W", "s", "H"), where, as_tuple=True)
-    zin, W, s, H = cache
-    check_array(ds_name, ds, s.shape)
-    da = sigmoid_backward(ds, s)  # (N, H)
-    dzin = da @ W.T  # (N, H + D)
-    return dzin[:, :H], dzin[:, H:], zin.T @ da, da.sum(axis=0)  # ..., (H + D, H), (H,)
-
-
-def update_gate(
-    h_prev: np.ndarray, x: np.ndarray, W_z: np.ndarray, b_z: np.ndarray
-) -> tuple[np.ndarray, tuple]:
-    r"""Update gate: how much of the old state to keep (the rest is rewritten).
-
-    Parameters
-    ----------
-    h_prev : ndarray of shape (N, H)
-    x : ndarray of shape (N, D)
-    W_z : ndarray of shape (H + D, H)
-    b_z : ndarray of shape (H,)
-
-    Returns
-    -------
-    z : ndarray of shape (N, H), values in (0, 1)
-    cache : tuple
-
-    Notes
-    -----
-    .. math:: z_t = \sigma([h_{t-1}, x_t] W_z + b_z)
-
-    It does the work of the LSTM's forget gate (keep :math:`z`) and input gate
-    (write :math:`1 - z`) at once.
-
-    See Also
-    --------
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    return _sigmoid_gate(h_prev, x, W_z, b_z, "W_z", "b_z")
-
-
-def update_gate_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    r"""Backward pass of :func:`update_gate`.
-
-    Parameters
-    ----------
-    dz : ndarray of shape (N, H)
-        Upstream gradient with respect to ``z``.
-    cache : tuple
-        From :func:`update_gate`.
-
-    Returns
-    -------
-    dh_prev : ndarray of shape (N, H)
-    dx : ndarray of shape (N, D)
-    dW_z : ndarray of shape (H + D, H)
-    db_z : ndarray of shape (H,)
-
-    Notes
-    -----
-    With :math:`a = [h_{t-1}, x_t] W_z + b_z`: :math:`\partial a = \partial z \odot z(1 - z)`,
-    :math:`\partial W_z = [h_{t-1}, x_t]^\top \partial a`,
-    :math:`\partial b_z = \sum_n \partial a`,
-    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_z^\top`.
-
-    See Also
-    --------
-    update_gate
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    return _sigmoid_gate_backward(dz, cache, "dz", "update_gate")
-
-
-def reset_gate(
-    h_prev: np.ndarray, x: np.ndarray, W_r: np.ndarray, b_r: np.ndarray
-) -> tuple[np.ndarray, tuple]:
-    r"""Reset gate: how much of the old state the candidate may read.
-
-    Parameters
-    ----------
-    h_prev : ndarray of shape (N, H)
-    x : ndarray of shape (N, D)
-    W_r : ndarray of shape (H + D, H)
-    b_r : ndarray of shape (H,)
-
-    Returns
-    -------
-    r : ndarray of shape (N, H), values in (0, 1)
-    cache : tuple
-
-    Notes
-    -----
-    .. math:: r_t = \sigma([h_{t-1}, x_t] W_r + b_r)
-
-    See Also
-    --------
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    return _sigmoid_gate(h_prev, x, W_r, b_r, "W_r", "b_r")
-
-
-def reset_gate_backward(dr: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    r"""Backward pass of :func:`reset_gate`.
-
-    Parameters
-    ----------
-    dr : ndarray of shape (N, H)
-        Upstream gradient with respect to ``r``.
-    cache : tuple
-        From :func:`reset_gate`.
-
-    Returns
-    -------
-    dh_prev : ndarray of shape (N, H)
-    dx : ndarray of shape (N, D)
-    dW_r : ndarray of shape (H + D, H)
-    db_r : ndarray of shape (H,)
-
-    Notes
-    -----
-    With :math:`a = [h_{t-1}, x_t] W_r + b_r`: :math:`\partial a = \partial r \odot r(1 - r)`,
-    :math:`\partial W_r = [h_{t-1}, x_t]^\top \partial a`,
-    :math:`\partial b_r = \sum_n \partial a`,
-    :math:`[\partial h_{t-1}, \partial x_t] = \partial a\, W_r^\top`.
-
-    See Also
-    --------
-    reset_gate
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    return _sigmoid_gate_backward(dr, cache, "dr", "reset_gate")
-
-
-def gru_candidate(
-    h_prev: np.ndarray,
-    x: np.ndarray,
-    r: np.ndarray,
-    W_n: np.ndarray,
-    b_n: np.ndarray,
-    b_hn: np.ndarray | None = None,
-    variant: str = "reset_after",
-) -> tuple[np.ndarray, tuple]:
-    r"""Candidate state: a proposal for the new ``h``, reading the reset old state.
-
-    Parameters
-    ----------
-    h_prev : ndarray of shape (N, H)
-    x : ndarray of shape (N, D)
-    r : ndarray of shape (N, H)
-        Reset gate.
-    W_n : ndarray of shape (H + D, H)
-    b_n : ndarray of shape (H,)
-    b_hn : ndarray of shape (H,), required for ``"reset_after"``
-        Bias of the recurrent product (PyTorch's ``b_hn``); must be None for ``"cho"``.
-    variant : {"reset_after", "cho"}
-
-    Returns
-    -------
-    n : ndarray of shape (N, H), values in (-1, 1)
-    cache : tuple
-
-    Notes
-    -----
-    .. math::
-        \text{cho:}\quad n_t &= \tanh([r_t \odot h_{t-1}, x_t] W_n + b_n) \\
-        \text{reset\_after:}\quad n_t &= \tanh(x_t W_n^{[H:]} + b_n
-            + r_t \odot (h_{t-1} W_n^{[:H]} + b_{hn}))
-
-    See Also
-    --------
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    _check_variant(variant)
-    dims: dict[str, int] = {}
-    check_array("h_prev", h_prev, ("N", "H"), dims)
-    check_array("x", x, ("N", "D"), dims)
-    check_array("r", r, ("N", "H"), dims)
-    check_array("W_n", W_n, ("H + D", "H"), dims)
-    check_array("b_n", b_n, ("H",), dims)
-    H = dims["H"]
-    if variant == "reset_after":
-        if b_hn is None:
-            raise ValueError("b_hn of shape (H,) is required when variant='reset_after'.")
-        check_array("b_hn", b_hn, ("H",), dims)
-        hn = h_prev @ W_n[:H] + b_hn  # (N, H)
-        n = tanh(x @ W_n[H:] + b_n + r * hn)  # (N, H)
-        return n, (variant, h_prev, x, r, W_n, hn, n)
-    if b_hn is not None:
-        raise ValueError("b_hn must be None when variant='cho' (the Cho GRU has no b_hn).")
-    zin = np.concatenate([r * h_prev, x], axis=1)  # (N, H + D)
-    n = tanh(zin @ W_n + b_n)  # (N, H)
-    return n, (variant, h_prev, x, r, W_n, zin, n)
-
-
-def gru_candidate_backward(dn: np.ndarray, cache: tuple) -> tuple:
-    r"""Backward pass of :func:`gru_candidate`.
-
-    Parameters
-    ----------
-    dn : ndarray of shape (N, H)
-        Upstream gradient with respect to ``n``.
-    cache : tuple
-        From :func:`gru_candidate` (it records the variant).
-
-    Returns
-    -------
-    dh_prev : ndarray of shape (N, H)
-    dx : ndarray of shape (N, D)
-    dr : ndarray of shape (N, H)
-    dW_n : ndarray of shape (H + D, H)
-    db_n : ndarray of shape (H,)
-    db_hn : ndarray of shape (H,), or None for ``"cho"``
-
-    Notes
-    -----
-    With :math:`\partial a = \partial n \odot (1 - n^2)` and
-    :math:`\hat h = h_{t-1} W_n^{[:H]} + b_{hn}` (reset-after):
-    :math:`\partial r = \partial a \odot \hat h`,
-    :math:`\partial \hat h = \partial a \odot r`. Cho: with
-    :math:`\partial(r \odot h) = \partial a\, (W_n^{[:H]})^\top`,
-    :math:`\partial r = \partial(r \odot h) \odot h_{t-1}` and
-    :math:`\partial h_{t-1} = \partial(r \odot h) \odot r`.
-
-    See Also
-    --------
-    gru_candidate
-    Book chapter 8, "The GRU"; assignment 07.
-    """
-    check_cache(cache, ("variant", "h_prev", "x", "r", "W_n", "hn or zin", "n"),
-                "gru_candidate", as_tuple=True)
-    variant, h_prev, x, r, W_n, extra, n = cache
-    check_array("dn", dn, n.shape)
-    H = h_prev.shape[1]
-    da = tanh_backward(dn, n)  # (N, H)
-    if variant == "reset_after":
-        hn = extra
-        dhn = da * r  # (N, H)
-        dW_n = np.concatenate([h_prev.T @ dhn, x.T @ da], axis=0)  # (H + D, H)
-        return dhn @ W_n[:H].T, da @ W_n[H:].T, da * hn, dW_n, da.sum(axis=0), dhn.sum(axis=0)
-    zin = extra
-    dzin = da @ W_n.T  # (N, H + D)
-    drh = dzin[:, :H]  # (N, H): gradient at r * h_prev
-    return drh * r, dzin[:, H:], drh * h_prev, zin.T @ da, da.sum(axis=0), None
-
-
-def gru_state_update(
-    z: np.ndarray, n: np.ndarray, h_prev: np.ndarray
-) -> tuple[np.ndarray, tuple]:
-    r"""New hidden state: keep a share ``z`` of the old one, take the rest from ``n``.
-
-    Parameters
-    ----------
-    z : ndarray of shape (N, H)
-        Update gate.
-    n : ndarray of shape (N, H)
-        Candidate.
-    h_prev : ndarray of shape (N, H)
-
-    Returns
-    -------
-    h : ndarray of shape (N, H)
-    cache : tuple
-
-    Notes
-    -----
-    .. math:: h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
-
-    So :math:`\partial h_t / \partial h_{t-1}` contains :math:`\operatorname{diag}(z_t)`
-    directly: when ``z`` is near 1 the gradient passes unsquashed, like the
-    LSTM's cell-state highway.
-
-    See Also
-    --------
-    Book chapter 8, "The GRU"; chapter 5 for the highway.
-    """
-    dims: dict[str, int] = {}
-    check_array("z", z, ("N", "H"), dims)
-    check_array("n", n, ("N", "H"), dims)
-    check_array("h_prev", h_prev, ("N", "H"), dims)
-    return (1.0 - z) * n + z * h_prev, (z, n, h_prev)
-
-
-def gru_state_update_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
-    r"""Backward pass of :func:`gru_state_update`.
-
-    Parameters
-    ----------
-    dh : ndarray of shape (N, H)
-        Upstream gradient with respect to the new state ``h``.
-    cache : tuple
-        From :func:`gru_state_update`.
-
-    Returns
-    -------
-    dz : ndarray of shape (N, H)
-    dn : ndarray of shape (N, H)
-    dh_prev : ndarray of shape (N, H)
-        The direct path only, :math:`\partial h \odot z` (the gates add more).
-
-    Notes
-    -----
-    .. math:: \partial z = \partial h \odot (h_{t-1} - n), \quad
-              \partial n = \partial h \odot (1 - z), \quad
-              \partial h_{t-1} = \partial h \odot z
-
-    See Also
-    --------
-    gru_state_update
-    Book chapter 8, "The GRU"; chapter 5, "The cell state" (the same highway).
-    """
-    check_cache(cache, ("z", "n", "h_prev"), "gru_state_update", as_tuple=True)
-    z, n, h_prev = cache
-    check_array("dh", dh, z.shape)
-    return dh * (h_prev - n), dh * (1.0 - z), dh * z
 
 
 # --- one step ----------------------------------------------------------------

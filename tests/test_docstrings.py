@@ -28,15 +28,15 @@ import tokenize
 import pytest
 
 MODULES = [
-    "activations", "attention", "dates", "diagrams", "gradcheck", "gru", "init", "losses",
-    "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks", "torch_interop",
+    "activations", "attention", "dates", "diagrams", "gradcheck", "gru", "gru_gates", "init",
+    "losses", "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks", "torch_interop",
     "train", "experiments", "experiments.agreement", "experiments.attention_dates",
     "experiments.bottleneck",
     "experiments.gradient_flow",
 ]
 #: Modules whose functions implement an equation, which belongs in Notes.
-EQUATION_MODULES = {"activations", "attention", "gru", "init", "losses", "lstm", "lstm_gates",
-                    "optim", "rnn", "seq2seq", "gradcheck"}
+EQUATION_MODULES = {"activations", "attention", "gru", "gru_gates", "init", "losses", "lstm",
+                    "lstm_gates", "optim", "rnn", "seq2seq", "gradcheck"}
 
 
 def _functions():

@@ -65,8 +65,10 @@ test-fast: lint
 test: env system-deps lint book
 	$(BIN)/pytest
 
+# Regenerate the PyTorch golden fixtures (needs: .venv/bin/pip install torch==2.13.0).
 fixtures: env
 	$(PY) scripts/make_torch_fixtures.py
+	$(PY) scripts/make_attention_fixtures.py
 
 bench: env
 	$(PY) benchmarks/bench_rnn_vs_torch.py

@@ -47,6 +47,7 @@ import numpy as np
 
 from ._checks import check_array, check_cache
 from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
+from .lstm_gates import _affine_gate, _affine_gate_backward
 
 __all__ = [
     "VARIANTS",
@@ -74,23 +75,12 @@ def _check_variant(variant: object) -> str:
 
 
 def _sigmoid_gate(h_prev, x, W, b, w_name, b_name):
-    dims: dict[str, int] = {}
-    check_array("h_prev", h_prev, ("N", "H"), dims)
-    check_array("x", x, ("N", "D"), dims)
-    check_array(w_name, W, ("H + D", "H"), dims)
-    check_array(b_name, b, ("H",), dims)
-    zin = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
-    s = sigmoid(zin @ W + b)  # (N, H)
-    return s, (zin, W, s, dims["H"])
+    # The same affine-then-nonlinearity gate as the LSTM's (course_pkg.lstm_gates).
+    return _affine_gate(h_prev, x, W, b, w_name, b_name, sigmoid)
 
 
 def _sigmoid_gate_backward(ds, cache, ds_name, where):
-    check_cache(cache, ("zin", "W", "s", "H"), where, as_tuple=True)
-    zin, W, s, H = cache
-    check_array(ds_name, ds, s.shape)
-    da = sigmoid_backward(ds, s)  # (N, H)
-    dzin = da @ W.T  # (N, H + D)
-    return dzin[:, :H], dzin[:, H:], zin.T @ da, da.sum(axis=0)  # ..., (H + D, H), (H,)
+    return _affine_gate_backward(ds, cache, sigmoid_backward, ds_name, where)
 
 
 def update_gate(

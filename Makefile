@@ -72,6 +72,7 @@ fixtures: env
 
 bench: env
 	$(PY) benchmarks/bench_rnn_vs_torch.py
+	$(PY) benchmarks/report_numerics.py
 	$(PY) benchmarks/bench_experiments.py
 	$(PY) benchmarks/bench_assignments.py
 	$(PY) benchmarks/bench_book_build.py

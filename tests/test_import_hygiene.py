@@ -59,3 +59,14 @@ def test_all_core_modules_together_are_light():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == []
+
+
+def test_grading_imports_no_instructor_dependency():
+    """A student's kernel needs numpy and course_pkg only: no nbformat, nbgrader, nbclient."""
+    code = ("import sys, course_pkg.grading; "
+            "print(' '.join(m for m in ('nbformat', 'nbgrader', 'nbclient', 'nbconvert', "
+            "'jupytext', 'traitlets', 'course_pkg.instructor') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == []

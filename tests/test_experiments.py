@@ -142,10 +142,11 @@ def test_agreement_gradients_are_correct():
         params = gradient_flow.init_cell(cell, len(task.vocab), 3, rng)
         params["W_out"] = rng.normal(size=(3, 2))
         params["b_out"] = rng.normal(size=2)
-        _, grads = agreement.agreement_loss_and_grads(params, task)
+        model = agreement.AgreementModel(cell, params)  # shares the arrays of params
+        _, grads = agreement.agreement_loss_and_grads(model, task)
 
-        def loss_fn(params=params):
-            return agreement.agreement_loss_and_grads(params, task)[0]
+        def loss_fn(model=model):
+            return agreement.agreement_loss_and_grads(model, task)[0]
 
         assert check_gradients(loss_fn, params, grads).ok, cell
 
@@ -208,7 +209,7 @@ def test_train_date_model_deterministic():
 def test_attention_map_rows_sum_to_one(attention):
     params, _, task = attention_dates.train_date_model(attention, 0, **DATE_TINY)
     date = "Monday, the 23rd of November 2026"
-    weights, src, out = attention_dates.attention_map(params, date, task, attention=attention)
+    weights, src, out = attention_dates.attention_map(params, date, task)
     assert src == list(date)
     assert weights.shape == (len(out), len(date))
     assert 1 <= len(out) <= 11
@@ -271,7 +272,7 @@ def test_agreement_forward_is_a_linear_readout_of_the_last_state(cell):
     params = gradient_flow.init_cell(cell, len(task.vocab), 4, rng)
     params["W_out"] = rng.normal(size=(4, 2))
     params["b_out"] = rng.normal(size=2)
-    logits, cache = agreement.agreement_forward(params, task.X)
+    logits, cache = agreement.agreement_forward(agreement.AgreementModel(cell, params), task.X)
     assert logits.shape == (5, 2) and cache["cell"] == cell
     assert cache["hs"].shape == (5, 5, 4)
     np.testing.assert_allclose(logits, cache["hs"][-1] @ params["W_out"] + params["b_out"])

@@ -29,7 +29,8 @@ import pytest
 
 MODULES = [
     "activations", "attention", "cells", "dates", "diagrams", "gradcheck", "gru", "gru_gates",
-    "init", "losses", "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks", "torch_interop",
+    "init", "losses", "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks",
+    "torch_interop",
     "train", "experiments", "experiments.agreement", "experiments.attention_dates",
     "experiments.bottleneck",
     "experiments.gradient_flow",

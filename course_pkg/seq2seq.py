@@ -43,7 +43,14 @@ Parameters (a flat dict, so that :mod:`course_pkg.optim` can update it):
 (``W_f, b_f, ...`` for the LSTM, ``W_z, b_z, W_r, b_r, W_n, b_n, b_hn`` for
 the GRU), with weights (H + E, H); ``W_out`` (H or 2H, V_tgt), ``b_out``
 (V_tgt,); and for additive attention ``att_W_q, att_W_k`` (H, A), ``att_b,
-att_v`` (A,).
+att_v`` (A,). The cells' keys and shapes come from the registry
+:mod:`course_pkg.cells`.
+
+A parameter dict does not say which cell and attention it was made for (a
+dot-product and a scaled dot-product model have the same keys), so the
+functions here take ``cell`` and ``attention`` explicitly, and a trained
+model travels as a :class:`Seq2SeqModel`: its :class:`Seq2SeqSpec` plus its
+parameters.
 
 References
 ----------
@@ -66,7 +73,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import cells
-from ._checks import check_array, check_cache, check_params
+from ._checks import check_array, check_cache, check_choice, check_params
 from .attention import attention_backward, attention_forward, init_additive_params
 from .losses import softmax_cross_entropy
 
@@ -84,7 +91,7 @@ __all__ = [
     "seq2seq_param_shapes",
 ]
 
-#: Recurrent cells accepted for encoder and decoder.
+#: Recurrent cells accepted for encoder and decoder (of those in :data:`course_pkg.cells.CELLS`).
 CELLS = ("lstm", "gru")
 #: Attention choices (``None`` = the plain encoder-decoder of chapter 9).
 ATTENTIONS = (None, "dot", "scaled_dot", "additive")
@@ -93,10 +100,8 @@ GRU_VARIANT = "reset_after"
 
 
 def _check_choice(cell: str, attention: str | None) -> None:
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}.")
-    if attention not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}.")
+    check_choice("cell", cell, CELLS)
+    check_choice("attention", attention, ATTENTIONS)
 
 
 def _cell_spec(cell: str) -> cells.CellSpec:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_count
+from .._checks import check_choice, check_count
 from ..seq2seq import ATTENTIONS, Seq2SeqModel, seq2seq_loss
 from ..train import train
 
@@ -47,9 +47,7 @@ def check_attention(attention: Any, allow_none: bool = True) -> None:
     --------
     Book chapter 10, "Attention".
     """
-    allowed = ATTENTIONS if allow_none else ATTENTIONS[1:]
-    if attention not in allowed:
-        raise ValueError(f"attention must be one of {allowed}; got {attention!r}.")
+    check_choice("attention", attention, ATTENTIONS if allow_none else ATTENTIONS[1:])
 
 
 def check_train_sizes(

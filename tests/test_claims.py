@@ -1,0 +1,220 @@
+"""The book's claims about its own results, asserted on the experiments' output.
+
+Every sentence of the book that interprets a computed figure or number
+("the gated cells win at every distance", "the norm rises again") has a
+test here that calls the same experiment function with the same arguments
+as the chapter and asserts the property the prose states. If a change to the
+package or to an experiment's settings changes the result, this module fails
+instead of the book silently contradicting itself.
+
+Numbers quoted in prose come from ``myst_nb.glue`` in the chapter's code;
+:func:`test_every_glued_value_in_prose_is_defined` checks that no prose
+reference points at a value the chapter does not compute.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+from course_pkg.activations import sigmoid
+from course_pkg.experiments import agreement, fair_comparison
+from course_pkg.experiments.gradient_flow import gradient_norms_by_distance
+from course_pkg.experiments.highway import highway_only_norms
+from course_pkg.gru import gru_step_forward, init_gru_params
+
+BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+CELLS = ("rnn", "lstm", "gru")
+
+
+# --- structure: prose numbers come from the code ---------------------------------------
+
+GLUE_ROLE = re.compile(r"\{glue(?::text|:md)?\}`([^`:]+)(?::[^`]*)?`")
+GLUE_CALL = re.compile(r"""glue\(\s*f?["']([^"']+)["']""")
+
+
+def _chapters():
+    return sorted(BOOK.glob("[0-9][0-9]_*.md"))
+
+
+@pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.stem)
+def test_every_glued_value_in_prose_is_defined(path):
+    text = path.read_text(encoding="utf-8")
+    used = set(GLUE_ROLE.findall(text))
+    defined = set(GLUE_CALL.findall(text))
+    # f-string keys such as f"ch8-pit-{cell}" are expanded over the cells
+    expanded = set()
+    for key in defined:
+        if "{cell}" in key:
+            expanded |= {key.replace("{cell}", c) for c in CELLS}
+        else:
+            expanded.add(key)
+    missing = sorted(used - expanded)
+    assert not missing, f"{path.name} quotes glued values it never computes: {missing}"
+
+
+def test_glue_pattern_can_fail():
+    text = "see {glue:text}`nowhere:.2f`"
+    assert set(GLUE_ROLE.findall(text)) == {"nowhere"}
+
+
+# --- chapter 3: a stored value under repeated forgetting ---------------------------------
+
+def test_ch3_forgetting_numbers():
+    # "with f = 0.99 it is still 0.78 after 25 steps, with f = 0.5 about 0.001 after 10"
+    assert 0.77 < 0.99 ** 25 < 0.8
+    assert 0.5 ** 10 < 0.0011
+    # exercise 3.4: a saturated gate (f(1-f) < 1e-3) scales the gradient down >= 250-fold
+    assert 0.25 / 1e-3 == pytest.approx(250)
+
+
+# --- chapter 5: the highway figure --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ch5():
+    kw = {"T": 60, "H": 32, "seed": 0}
+    return {
+        "rnn": gradient_norms_by_distance("rnn", **kw),
+        "lstm1": gradient_norms_by_distance("lstm", forget_bias=1.0, **kw),
+        "lstm3": gradient_norms_by_distance("lstm", forget_bias=3.0, **kw),
+        "highway3": highway_only_norms(forget_bias=3.0, **kw),
+    }
+
+
+def test_ch5_rnn_vanishes_and_lstm_fades_slower(ch5):
+    rnn, lstm1 = ch5["rnn"]["norm"], ch5["lstm1"]["norm"]
+    assert rnn[59] < 1e-6 * rnn[0]          # "falls by many orders of magnitude"
+    assert lstm1[59] < lstm1[0]             # "that curve still falls"
+    assert lstm1[59] > 100 * rnn[59]        # "far more slowly than the RNN's"
+
+
+def test_ch5_forget_bias_3_dips_then_rises(ch5):
+    lo = ch5["lstm3"]["norm"]
+    k_min = int(np.argmin(lo))
+    assert lo[1] < 0.2 * lo[0]              # "drops by about an order of magnitude"
+    assert 0 < k_min < 59
+    assert lo[59] > 1.5 * lo[k_min]         # "and then rises again"
+
+
+def test_ch5_highway_alone_only_shrinks(ch5):
+    hw = ch5["highway3"]["norm"]
+    assert np.all(np.diff(hw) <= 0)         # a product of factors f in (0, 1)
+    assert abs(ch5["highway3"]["mean_f"] - sigmoid(3.0)) < 0.02
+
+
+def test_ch5_highway_starts_where_the_full_cell_gradient_starts(ch5):
+    # same network and loss: at k = 0 nothing has been carried back yet
+    assert ch5["highway3"]["norm"][0] == pytest.approx(ch5["lstm3"]["cell_norm"][0])
+
+
+def test_ch5_indirect_paths_amplify(ch5):
+    full, hw = ch5["lstm3"]["cell_norm"], ch5["highway3"]["norm"]
+    assert full[59] > 5 * hw[59]            # "about N times more"
+    assert full[59] > full[20]              # the full gradient grows with distance
+
+
+# --- chapter 8: the GRU Jacobian and the agreement race -----------------------------------
+
+def _gru_jacobians():
+    rng = np.random.default_rng(0)
+    N, D, H = 4, 3, 5
+    p = init_gru_params(D, H, rng, variant="reset_after")
+    x = rng.normal(size=(N, D))[:1]
+    h1 = rng.normal(size=(N, H))[:1]
+
+    def parts(h):
+        h_new, c = gru_step_forward(x, h, p, variant="reset_after")
+        return {"h": h_new[0], "z": c["z"][0], "n": c["n"][0]}
+
+    def fd(name, eps=1e-6):
+        J = np.empty((H, H))
+        for k in range(H):
+            hp, hm = h1.copy(), h1.copy()
+            hp[0, k] += eps
+            hm[0, k] -= eps
+            J[:, k] = (parts(hp)[name] - parts(hm)[name]) / (2 * eps)
+        return J
+
+    q = parts(h1)
+    base = np.diag(q["z"]) + np.diag(1 - q["z"]) @ fd("n")
+    right = base + np.diag(h1[0] - q["n"]) @ fd("z")
+    flipped = base + np.diag(q["n"] - h1[0]) @ fd("z")
+    return fd("h"), right, flipped
+
+
+def test_ch8_gru_jacobian_sign():
+    dh, right, flipped = _gru_jacobians()
+    assert np.abs(dh - right).max() < 1e-7
+    assert np.abs(dh - flipped).max() > 1e-3
+
+
+@pytest.fixture(scope="module")
+def ch8_fair():
+    return fair_comparison.fair_agreement_comparison(seed=0)
+
+
+@pytest.mark.slow
+def test_ch8_gated_cells_find_the_subject_everywhere(ch8_fair):
+    n = ch8_fair["n_seeds"]
+    for cell in ("lstm", "gru"):
+        assert ch8_fair["solved"][cell] == [n] * len(ch8_fair["distances"]), cell
+
+
+@pytest.mark.slow
+def test_ch8_plain_rnn_misses_some_runs(ch8_fair):
+    total = ch8_fair["n_seeds"] * len(ch8_fair["distances"])
+    rnn = sum(ch8_fair["solved"]["rnn"])
+    assert rnn < total                       # there is a first failed distance
+    assert rnn < sum(ch8_fair["solved"]["lstm"])
+    assert rnn < sum(ch8_fair["solved"]["gru"])
+    assert ch8_fair["accuracy"]["rnn"][-1] < ch8_fair["accuracy"]["lstm"][-1]
+
+
+@pytest.mark.slow
+def test_ch8_runs_are_mostly_all_or_nothing(ch8_fair):
+    # "A run that fails mostly sits at chance rather than halfway"
+    a = np.concatenate([np.ravel(ch8_fair["per_seed"][c]) for c in CELLS])
+    between = (a > 0.6) & (a < fair_comparison.SOLVED)
+    failed = a < fair_comparison.SOLVED
+    assert between.sum() < (failed & ~between).sum()
+
+
+@pytest.mark.slow
+def test_ch8_gated_cells_differ_within_seed_spread(ch8_fair):
+    lstm = np.asarray(ch8_fair["accuracy"]["lstm"])
+    gru = np.asarray(ch8_fair["accuracy"]["gru"])
+    spread = np.maximum(np.subtract(ch8_fair["max"]["lstm"], ch8_fair["min"]["lstm"]),
+                        np.subtract(ch8_fair["max"]["gru"], ch8_fair["min"]["gru"]))
+    assert np.all(np.abs(lstm - gru) <= spread + 0.02)
+
+
+@pytest.fixture(scope="module")
+def ch8_pitfall():
+    res = agreement.agreement_by_distance(cells=CELLS, distances=(40,), seed=0, n_seeds=3,
+                                          steps=400)
+    solved = {c: int(sum(a >= fair_comparison.SOLVED for a in res["per_seed"][c][0]))
+              for c in CELLS}
+    trained, _, _ = agreement.train_agreement("rnn", 40, seed=1, steps=400)
+    start, _, _ = agreement.train_agreement("rnn", 40, seed=1, steps=1)
+    H = trained["W_out"].shape[0]
+
+    def radius(p):
+        return float(np.abs(np.linalg.eigvals(p["W"][:H])).max())
+
+    return solved, radius(start), radius(trained)
+
+
+@pytest.mark.slow
+def test_ch8_pitfall_rnn_wins_with_the_default_start(ch8_pitfall):
+    solved, _, _ = ch8_pitfall
+    assert solved["rnn"] > solved["lstm"]
+    assert solved["rnn"] > solved["gru"]
+
+
+@pytest.mark.slow
+def test_ch8_pitfall_rnn_latches(ch8_pitfall):
+    _, r0, r1 = ch8_pitfall
+    assert r0 < 1 < r1                       # "once their largest singular value passes 1"

@@ -61,6 +61,32 @@ def test_glue_pattern_can_fail():
     assert set(GLUE_ROLE.findall(text)) == {"nowhere"}
 
 
+# --- chapter 2: the Jacobian product and the initialisations -----------------------------
+
+def test_ch2_jacobian_product_falls_despite_sigma_max_near_one():
+    from course_pkg import init as inits
+    from course_pkg.rnn import init_rnn_params, rnn_forward
+
+    rng = np.random.default_rng(0)
+    T, N, D, H = 30, 1, 4, 16
+    params = init_rnn_params(D, H, rng)
+    X = rng.normal(size=(T, N, D))
+    hs, _ = rnn_forward(X, np.zeros((N, H)), params)
+    W_hh = params["W"][:H]
+    sigma_max = np.linalg.svd(W_hh, compute_uv=False)[0]
+    P = np.eye(H)
+    for k in range(1, T):
+        P = P @ (np.diag(1 - hs[T - k, 0] ** 2) @ W_hh.T)
+        if k == 5:
+            at_5 = np.linalg.norm(P, 2)
+    assert 0.9 < sigma_max < 1.2              # "about 1, so the bound allows slow growth"
+    assert (at_5 / np.linalg.norm(P, 2)) ** (5 / 23) > 5   # falls fast anyway
+    assert np.abs(np.linalg.eigvals(W_hh)).max() < 0.8      # spectral radius well below 1
+    # "He's factor 2 makes a tanh RNN's W_hh too large"; orthogonal keeps every sigma at 1
+    assert np.linalg.svd(inits.he_normal((H, H), 1), compute_uv=False)[0] > 1.5
+    np.testing.assert_allclose(np.linalg.svd(inits.orthogonal((H, H), 1), compute_uv=False), 1)
+
+
 # --- chapter 3: a stored value under repeated forgetting ---------------------------------
 
 def test_ch3_forgetting_numbers():
@@ -218,3 +244,19 @@ def test_ch8_pitfall_rnn_wins_with_the_default_start(ch8_pitfall):
 def test_ch8_pitfall_rnn_latches(ch8_pitfall):
     _, r0, r1 = ch8_pitfall
     assert r0 < 1 < r1                       # "once their largest singular value passes 1"
+
+
+# --- chapter 7: the gate heatmaps -----------------------------------------------------------
+
+def test_ch7_heatmap_description():
+    params, _, task = agreement.train_agreement("lstm", distance=10, seed=0)
+    units, _ = agreement.number_units(params, task, k=4)
+    n = int(np.flatnonzero(task.attractor)[0])
+    gates = agreement.gate_activations(params, task.tokens[:, n])
+    f, i, o = (gates[g][:, units] for g in ("f", "i", "o"))
+    rising = f[-1] > f[0]
+    assert i.min() > 0.3                     # "the input gates never close"
+    assert rising.sum() == len(units) - 1    # "the remaining unit forgets more and more"
+    falling = ~rising
+    assert np.all(o[-1][falling] < 0.5 * o[0][falling])   # "... and closes its output gate"
+    assert np.all(f[-1][rising] > 0.8)

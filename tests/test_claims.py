@@ -260,3 +260,71 @@ def test_ch7_heatmap_description():
     falling = ~rising
     assert np.all(o[-1][falling] < 0.5 * o[0][falling])   # "... and closes its output gate"
     assert np.all(f[-1][rising] > 0.8)
+
+
+# --- chapter 9: the bottleneck on reversal ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reverse_result():
+    from course_pkg.experiments import bottleneck
+
+    return bottleneck.reverse_accuracy_by_length(seed=0)
+
+
+@pytest.mark.slow
+def test_ch9_plain_model_falls_with_length(reverse_result):
+    plain = np.asarray(reverse_result["char_accuracy"]["no attention"])
+    exact = np.asarray(reverse_result["accuracy"]["no attention"])
+    assert plain[0] > 0.9 and plain[-1] < plain[0] - 0.4
+    assert np.all(np.diff(plain) <= 0.02)          # falls steadily
+    assert plain[-1] > reverse_result["chance"]
+    assert exact[-1] < 0.01                        # "essentially never" at the longest length
+
+
+@pytest.mark.slow
+def test_ch9_which_positions_survive():
+    from course_pkg.experiments import bottleneck
+    from course_pkg.seq2seq import greedy_decode
+    from course_pkg.tasks import reverse_task
+
+    params, _ = bottleneck.train_reverse_model(None, seed=0)
+    task = reverse_task(200, 20, 8, np.random.default_rng(5))
+    tokens, _ = greedy_decode(task.src, task.src_mask, params, "lstm", None,
+                              bos=task.bos, max_len=21)
+    by_pos = (tokens[:20] == task.tgt_out[:20]).mean(axis=1)
+    assert by_pos[0] > 0.9                         # the last symbols read come out right
+    assert by_pos[8:14].max() < 0.35               # the middle is little better than chance
+    assert by_pos[-1] > by_pos[8:14].min()         # a small recovery at the end
+
+
+@pytest.mark.slow
+def test_ch10_attention_keeps_reversal_accuracy(reverse_result):
+    plain = np.asarray(reverse_result["char_accuracy"]["no attention"])
+    attn = np.asarray(reverse_result["char_accuracy"]["attention"])
+    assert np.all(attn >= plain - 0.01)
+    assert attn[-1] > 0.9 > plain[-1] + 0.5
+
+
+# --- chapter 10: dates by format -----------------------------------------------------------
+
+@pytest.mark.slow
+def test_ch10_dates_by_length_and_format():
+    from course_pkg.experiments import attention_dates
+
+    res = attention_dates.date_accuracy_by_length(seed=0)
+    plain = np.asarray(res["accuracy"]["no attention"])
+    attn = np.asarray(res["accuracy"]["attention"])
+    assert plain[0] == plain.min() < plain.max()   # "its worst bucket is the shortest"
+    assert np.all(attn >= plain)                   # (glued count, but the prose says "never below")
+    p_params, _, test = attention_dates.train_date_model(None, seed=0)
+    a_params, _, _ = attention_dates.train_date_model(attention="additive", seed=0)
+    fmts = np.array(test.formats)
+    acc = {}
+    for label, params in (("plain", p_params), ("attention", a_params)):
+        preds, _ = attention_dates.date_predictions(params, test)
+        right = np.array([a == b for a, b in zip(preds, test.tgt_strings)])
+        acc[label] = {f: right[fmts == f].mean() for f in set(test.formats)}
+    worst_two = sorted(acc["plain"], key=acc["plain"].get)[:2]
+    assert set(worst_two) == {"dd.MM.yy", "MM/dd/yyyy"}   # "the two all-digit ones"
+    for f in worst_two:                                   # "far more accurate"
+        assert acc["attention"][f] > acc["plain"][f] + 0.3

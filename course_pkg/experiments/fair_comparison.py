@@ -47,7 +47,7 @@ def fair_agreement_comparison(
     distances: Sequence[int] = FAIR_DISTANCES,
     seed: int = 0,
     *,
-    n_seeds: int = 4,
+    n_seeds: int = 3,
     steps: int = 600,
     H: int = 20,
     forget_bias: float = 3.0,
@@ -61,7 +61,7 @@ def fair_agreement_comparison(
     distances : sequence of int, default ``FAIR_DISTANCES``
     seed : int
         Seeds ``seed .. seed + n_seeds - 1`` are trained for every pair.
-    n_seeds : int, default 4
+    n_seeds : int, default 3
     steps : int, default 600
         Adam updates per run (the same for every cell).
     H : int, default 20

@@ -177,6 +177,17 @@ def test_ch8_gru_jacobian_sign():
     assert np.abs(dh - flipped).max() > 1e-3
 
 
+def test_ch8_fair_budget_is_half_again_the_default():
+    import inspect
+
+    default = inspect.signature(agreement.train_agreement).parameters["steps"].default
+    fair = inspect.signature(fair_comparison.fair_agreement_comparison).parameters["steps"]
+    assert fair.default == 1.5 * default            # "half again the package default"
+    bias = inspect.signature(fair_comparison.fair_agreement_comparison).parameters
+    assert bias["forget_bias"].default == bias["update_bias"].default == 3.0
+    assert sigmoid(3.0) == pytest.approx(0.95, abs=0.005)
+
+
 @pytest.fixture(scope="module")
 def ch8_fair():
     return fair_comparison.fair_agreement_comparison(seed=0)

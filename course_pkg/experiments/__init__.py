@@ -6,6 +6,10 @@ gradient_flow     gradient norm against distance; exploding gradients and clippi
                   (chapters 2 and 5)
 agreement         subject-verb agreement by distance for RNN, LSTM and GRU; gate
                   activations (chapters 7 and 8)
+fair_comparison   the same race with the gates started open (forget and update
+                  bias 3), every seed reported (chapter 8)
+highway           the LSTM's cell-state gradient along the highway alone
+                  (chapter 5)
 attention_dates   date translation with and without attention; accuracy by
                   source length and attention maps (chapters 9 and 10)
 bottleneck        string reversal with and without attention: accuracy falls

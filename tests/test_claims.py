@@ -1,0 +1,344 @@
+"""The book's claims about its own results, asserted on the experiments' output.
+
+Every sentence of the book that interprets a computed figure or number
+("the gated cells win at every distance", "the norm rises again") has a
+test here that calls the same experiment function with the same arguments
+as the chapter and asserts the property the prose states. If a change to the
+package or to an experiment's settings changes the result, this module fails
+instead of the book silently contradicting itself.
+
+Numbers quoted in prose come from ``myst_nb.glue`` in the chapter's code;
+:func:`test_every_glued_value_in_prose_is_defined` checks that no prose
+reference points at a value the chapter does not compute.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+from course_pkg.activations import sigmoid
+from course_pkg.experiments import agreement, fair_comparison
+from course_pkg.experiments.gradient_flow import gradient_norms_by_distance
+from course_pkg.experiments.highway import highway_only_norms
+from course_pkg.gru import gru_step_forward, init_gru_params
+
+BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+CELLS = ("rnn", "lstm", "gru")
+
+
+# --- structure: prose numbers come from the code ---------------------------------------
+
+GLUE_ROLE = re.compile(r"\{glue(?::text|:md)?\}`([^`:]+)(?::[^`]*)?`")
+GLUE_CALL = re.compile(r"""glue\(\s*f?["']([^"']+)["']""")
+
+
+def _chapters():
+    return sorted(BOOK.glob("[0-9][0-9]_*.md"))
+
+
+@pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.stem)
+def test_every_glued_value_in_prose_is_defined(path):
+    text = path.read_text(encoding="utf-8")
+    used = set(GLUE_ROLE.findall(text))
+    defined = set(GLUE_CALL.findall(text))
+    # f-string keys such as f"ch8-pit-{cell}" are expanded over the cells
+    expanded = set()
+    for key in defined:
+        if "{cell}" in key:
+            expanded |= {key.replace("{cell}", c) for c in CELLS}
+        else:
+            expanded.add(key)
+    missing = sorted(used - expanded)
+    assert not missing, f"{path.name} quotes glued values it never computes: {missing}"
+
+
+def test_glue_pattern_can_fail():
+    text = "see {glue:text}`nowhere:.2f`"
+    assert set(GLUE_ROLE.findall(text)) == {"nowhere"}
+
+
+# --- chapter 2: the Jacobian product and the initialisations -----------------------------
+
+def test_ch2_jacobian_product_falls_despite_sigma_max_near_one():
+    from course_pkg import init as inits
+    from course_pkg.rnn import init_rnn_params, rnn_forward
+
+    rng = np.random.default_rng(0)
+    T, N, D, H = 30, 1, 4, 16
+    params = init_rnn_params(D, H, rng)
+    X = rng.normal(size=(T, N, D))
+    hs, _ = rnn_forward(X, np.zeros((N, H)), params)
+    W_hh = params["W"][:H]
+    sigma_max = np.linalg.svd(W_hh, compute_uv=False)[0]
+    P = np.eye(H)
+    for k in range(1, T):
+        P = P @ (np.diag(1 - hs[T - k, 0] ** 2) @ W_hh.T)
+        if k == 5:
+            at_5 = np.linalg.norm(P, 2)
+    assert 0.9 < sigma_max < 1.2              # "about 1, so the bound allows slow growth"
+    assert (at_5 / np.linalg.norm(P, 2)) ** (5 / 23) > 5   # falls fast anyway
+    assert np.abs(np.linalg.eigvals(W_hh)).max() < 0.8      # spectral radius well below 1
+    # "He's factor 2 makes a tanh RNN's W_hh too large"; orthogonal keeps every sigma at 1
+    assert np.linalg.svd(inits.he_normal((H, H), 1), compute_uv=False)[0] > 1.5
+    np.testing.assert_allclose(np.linalg.svd(inits.orthogonal((H, H), 1), compute_uv=False), 1)
+
+
+# --- chapter 3: a stored value under repeated forgetting ---------------------------------
+
+def test_ch3_forgetting_numbers():
+    # "with f = 0.99 it is still 0.78 after 25 steps, with f = 0.5 about 0.001 after 10"
+    assert 0.77 < 0.99 ** 25 < 0.8
+    assert 0.5 ** 10 < 0.0011
+    # exercise 3.4: a saturated gate (f(1-f) < 1e-3) scales the gradient down >= 250-fold
+    assert 0.25 / 1e-3 == pytest.approx(250)
+
+
+# --- chapter 5: the highway figure --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ch5():
+    kw = {"T": 60, "H": 32, "seed": 0}
+    return {
+        "rnn": gradient_norms_by_distance("rnn", **kw),
+        "lstm1": gradient_norms_by_distance("lstm", forget_bias=1.0, **kw),
+        "lstm3": gradient_norms_by_distance("lstm", forget_bias=3.0, **kw),
+        "highway3": highway_only_norms(forget_bias=3.0, **kw),
+    }
+
+
+def test_ch5_rnn_vanishes_and_lstm_fades_slower(ch5):
+    rnn, lstm1 = ch5["rnn"]["norm"], ch5["lstm1"]["norm"]
+    assert rnn[59] < 1e-6 * rnn[0]          # "falls by many orders of magnitude"
+    assert lstm1[59] < lstm1[0]             # "that curve still falls"
+    assert lstm1[59] > 100 * rnn[59]        # "far more slowly than the RNN's"
+
+
+def test_ch5_forget_bias_3_dips_then_rises(ch5):
+    lo = ch5["lstm3"]["norm"]
+    k_min = int(np.argmin(lo))
+    assert lo[1] < 0.2 * lo[0]              # "drops by about an order of magnitude"
+    assert 0 < k_min < 59
+    assert lo[59] > 1.5 * lo[k_min]         # "and then rises again"
+
+
+def test_ch5_highway_alone_only_shrinks(ch5):
+    hw = ch5["highway3"]["norm"]
+    assert np.all(np.diff(hw) <= 0)         # a product of factors f in (0, 1)
+    mean_f = ch5["highway3"]["mean_f"]
+    assert abs(mean_f - sigmoid(3.0)) < 0.02
+    # "keeps a fraction ... of what entered it over 59 steps": about mean_f ** 59
+    assert 0.5 < (hw[59] / hw[0]) / mean_f ** 59 < 2
+
+
+def test_ch5_highway_starts_where_the_full_cell_gradient_starts(ch5):
+    # same network and loss: at k = 0 nothing has been carried back yet
+    assert ch5["highway3"]["norm"][0] == pytest.approx(ch5["lstm3"]["cell_norm"][0])
+
+
+def test_ch5_indirect_paths_amplify(ch5):
+    full, hw = ch5["lstm3"]["cell_norm"], ch5["highway3"]["norm"]
+    assert full[59] > 5 * hw[59]            # "about N times more"
+    assert full[59] > full[20]              # the full gradient grows with distance
+
+
+# --- chapter 8: the GRU Jacobian and the agreement race -----------------------------------
+
+def _gru_jacobians():
+    rng = np.random.default_rng(0)
+    N, D, H = 4, 3, 5
+    p = init_gru_params(D, H, rng, variant="reset_after")
+    x = rng.normal(size=(N, D))[:1]
+    h1 = rng.normal(size=(N, H))[:1]
+
+    def parts(h):
+        h_new, c = gru_step_forward(x, h, p, variant="reset_after")
+        return {"h": h_new[0], "z": c["z"][0], "n": c["n"][0]}
+
+    def fd(name, eps=1e-6):
+        J = np.empty((H, H))
+        for k in range(H):
+            hp, hm = h1.copy(), h1.copy()
+            hp[0, k] += eps
+            hm[0, k] -= eps
+            J[:, k] = (parts(hp)[name] - parts(hm)[name]) / (2 * eps)
+        return J
+
+    q = parts(h1)
+    base = np.diag(q["z"]) + np.diag(1 - q["z"]) @ fd("n")
+    right = base + np.diag(h1[0] - q["n"]) @ fd("z")
+    flipped = base + np.diag(q["n"] - h1[0]) @ fd("z")
+    return fd("h"), right, flipped
+
+
+def test_ch8_gru_jacobian_sign():
+    dh, right, flipped = _gru_jacobians()
+    assert np.abs(dh - right).max() < 1e-7
+    assert np.abs(dh - flipped).max() > 1e-3
+
+
+def test_ch8_fair_budget_is_half_again_the_default():
+    import inspect
+
+    default = inspect.signature(agreement.train_agreement).parameters["steps"].default
+    fair = inspect.signature(fair_comparison.fair_agreement_comparison).parameters["steps"]
+    assert fair.default == 1.5 * default            # "half again the package default"
+    bias = inspect.signature(fair_comparison.fair_agreement_comparison).parameters
+    assert bias["forget_bias"].default == bias["update_bias"].default == 3.0
+    assert sigmoid(3.0) == pytest.approx(0.95, abs=0.005)
+
+
+@pytest.fixture(scope="module")
+def ch8_fair():
+    return fair_comparison.fair_agreement_comparison(seed=0)
+
+
+@pytest.mark.slow
+def test_ch8_gated_cells_find_the_subject_everywhere(ch8_fair):
+    n = ch8_fair["n_seeds"]
+    for cell in ("lstm", "gru"):
+        assert ch8_fair["solved"][cell] == [n] * len(ch8_fair["distances"]), cell
+
+
+@pytest.mark.slow
+def test_ch8_plain_rnn_misses_some_runs(ch8_fair):
+    total = ch8_fair["n_seeds"] * len(ch8_fair["distances"])
+    rnn = sum(ch8_fair["solved"]["rnn"])
+    assert rnn < total                       # there is a first failed distance
+    assert rnn < sum(ch8_fair["solved"]["lstm"])
+    assert rnn < sum(ch8_fair["solved"]["gru"])
+    assert ch8_fair["accuracy"]["rnn"][-1] < ch8_fair["accuracy"]["lstm"][-1]
+
+
+@pytest.mark.slow
+def test_ch8_runs_are_mostly_all_or_nothing(ch8_fair):
+    # "A run that fails mostly sits at chance rather than halfway"
+    a = np.concatenate([np.ravel(ch8_fair["per_seed"][c]) for c in CELLS])
+    between = (a > 0.6) & (a < fair_comparison.SOLVED)
+    failed = a < fair_comparison.SOLVED
+    assert between.sum() < (failed & ~between).sum()
+
+
+@pytest.mark.slow
+def test_ch8_gated_cells_differ_within_seed_spread(ch8_fair):
+    lstm = np.asarray(ch8_fair["accuracy"]["lstm"])
+    gru = np.asarray(ch8_fair["accuracy"]["gru"])
+    spread = np.maximum(np.subtract(ch8_fair["max"]["lstm"], ch8_fair["min"]["lstm"]),
+                        np.subtract(ch8_fair["max"]["gru"], ch8_fair["min"]["gru"]))
+    assert np.all(np.abs(lstm - gru) <= spread + 0.02)
+
+
+@pytest.fixture(scope="module")
+def ch8_pitfall():
+    res = agreement.agreement_by_distance(cells=CELLS, distances=(40,), seed=0, n_seeds=3,
+                                          steps=400)
+    solved = {c: int(sum(a >= fair_comparison.SOLVED for a in res["per_seed"][c][0]))
+              for c in CELLS}
+    trained, _, _ = agreement.train_agreement("rnn", 40, seed=1, steps=400)
+    start, _, _ = agreement.train_agreement("rnn", 40, seed=1, steps=1)
+    H = trained["W_out"].shape[0]
+
+    def radius(p):
+        return float(np.abs(np.linalg.eigvals(p["W"][:H])).max())
+
+    return solved, radius(start), radius(trained)
+
+
+@pytest.mark.slow
+def test_ch8_pitfall_rnn_wins_with_the_default_start(ch8_pitfall):
+    solved, _, _ = ch8_pitfall
+    assert solved["rnn"] > solved["lstm"]
+    assert solved["rnn"] > solved["gru"]
+
+
+@pytest.mark.slow
+def test_ch8_pitfall_rnn_latches(ch8_pitfall):
+    _, r0, r1 = ch8_pitfall
+    assert r0 < 1 < r1                       # "once their largest singular value passes 1"
+
+
+# --- chapter 7: the gate heatmaps -----------------------------------------------------------
+
+def test_ch7_heatmap_description():
+    params, _, task = agreement.train_agreement("lstm", distance=10, seed=0)
+    units, _ = agreement.number_units(params, task, k=4)
+    n = int(np.flatnonzero(task.attractor)[0])
+    gates = agreement.gate_activations(params, task.tokens[:, n])
+    f, i, o = (gates[g][:, units] for g in ("f", "i", "o"))
+    rising = f[-1] > f[0]
+    assert i.min() > 0.3                     # "the input gates never close"
+    assert rising.sum() == len(units) - 1    # "the remaining unit forgets more and more"
+    falling = ~rising
+    assert np.all(o[-1][falling] < 0.5 * o[0][falling])   # "... and closes its output gate"
+    assert np.all(f[-1][rising] > 0.8)
+
+
+# --- chapter 9: the bottleneck on reversal ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reverse_result():
+    from course_pkg.experiments import bottleneck
+
+    return bottleneck.reverse_accuracy_by_length(seed=0)
+
+
+@pytest.mark.slow
+def test_ch9_plain_model_falls_with_length(reverse_result):
+    plain = np.asarray(reverse_result["char_accuracy"]["no attention"])
+    exact = np.asarray(reverse_result["accuracy"]["no attention"])
+    assert plain[0] > 0.9 and plain[-1] < plain[0] - 0.4
+    assert np.all(np.diff(plain) <= 0.02)          # falls steadily
+    assert plain[-1] > reverse_result["chance"]
+    assert exact[-1] < 0.01                        # "essentially never" at the longest length
+
+
+@pytest.mark.slow
+def test_ch9_which_positions_survive():
+    from course_pkg.experiments import bottleneck
+    from course_pkg.seq2seq import greedy_decode
+    from course_pkg.tasks import reverse_task
+
+    params, _ = bottleneck.train_reverse_model(None, seed=0)
+    task = reverse_task(200, 20, 8, np.random.default_rng(5))
+    tokens, _ = greedy_decode(task.src, task.src_mask, params, "lstm", None,
+                              bos=task.bos, max_len=21)
+    by_pos = (tokens[:20] == task.tgt_out[:20]).mean(axis=1)
+    assert by_pos[0] > 0.9                         # the last symbols read come out right
+    assert by_pos[8:14].max() < 0.35               # the middle is little better than chance
+    assert by_pos[-1] > by_pos[8:14].min()         # a small recovery at the end
+
+
+@pytest.mark.slow
+def test_ch10_attention_keeps_reversal_accuracy(reverse_result):
+    plain = np.asarray(reverse_result["char_accuracy"]["no attention"])
+    attn = np.asarray(reverse_result["char_accuracy"]["attention"])
+    assert np.all(attn >= plain - 0.01)
+    assert attn[-1] > 0.9 > plain[-1] + 0.5
+
+
+# --- chapter 10: dates by format -----------------------------------------------------------
+
+@pytest.mark.slow
+def test_ch10_dates_by_length_and_format():
+    from course_pkg.experiments import attention_dates
+
+    res = attention_dates.date_accuracy_by_length(seed=0)
+    plain = np.asarray(res["accuracy"]["no attention"])
+    attn = np.asarray(res["accuracy"]["attention"])
+    assert plain[0] == plain.min() < plain.max()   # "its worst bucket is the shortest"
+    assert np.all(attn >= plain)                   # (glued count, but the prose says "never below")
+    p_params, _, test = attention_dates.train_date_model(None, seed=0)
+    a_params, _, _ = attention_dates.train_date_model(attention="additive", seed=0)
+    fmts = np.array(test.formats)
+    acc = {}
+    for label, params in (("plain", p_params), ("attention", a_params)):
+        preds, _ = attention_dates.date_predictions(params, test)
+        right = np.array([a == b for a, b in zip(preds, test.tgt_strings)])
+        acc[label] = {f: right[fmts == f].mean() for f in set(test.formats)}
+    worst_two = sorted(acc["plain"], key=acc["plain"].get)[:2]
+    assert set(worst_two) == {"dd.MM.yy", "MM/dd/yyyy"}   # "the two all-digit ones"
+    for f in worst_two:                                   # "far more accurate"
+        assert acc["attention"][f] > acc["plain"][f] + 0.3

@@ -16,6 +16,7 @@ feedback shows that message and little of the hidden test's source.
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,12 +157,24 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _takes_positionally(fn: Callable[..., Any], n: int) -> bool:
+    try:
+        inspect.signature(fn).bind(*range(n))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def run(
     fn: Callable[..., Any],
     inputs: Mapping[str, Any],
     isolate: Mapping[str, Callable[..., Any]] | None = None,
 ) -> Outcome:
-    """Call ``fn(**copies of inputs)`` quietly; record errors and in-place changes.
+    """Call ``fn(*copies of inputs)`` quietly; record errors and in-place changes.
+
+    The arguments are passed positionally when the signature allows it, so
+    that a student may name the parameters as they like; the catalogue's
+    mutations, written ``f(h_prev, x, **params)``, get keywords.
 
     Numpy floating-point warnings and Python warnings are silenced: a warning
     written to stderr would make nbgrader give a passing test zero points,
@@ -170,7 +183,9 @@ def run(
     originals = {k: copy.deepcopy(v) for k, v in inputs.items()}
     args = {k: copy.deepcopy(v) for k, v in inputs.items()}
     out = Outcome()
-    namespace = getattr(fn, "__globals__", None)
+    # A student's process stand-in (trusted grading) swaps the helpers on its side.
+    call_isolated = getattr(fn, "call_isolated", None)
+    namespace = None if call_isolated else getattr(fn, "__globals__", None)
     saved = {}
     if isolate and namespace is not None:
         for key, value in isolate.items():
@@ -179,8 +194,13 @@ def run(
                 namespace[key] = value
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        try:
-            out.value = fn(**args)
+        try:  # positionally: a student may name the parameters as they like
+            if call_isolated is not None:
+                out.value = call_isolated(dict(isolate or {}), *args.values())
+            elif _takes_positionally(fn, len(args)):
+                out.value = fn(*args.values())
+            else:
+                out.value = fn(**args)
         except Exception as exc:  # the student's code may raise anything
             out.error = exc
         finally:

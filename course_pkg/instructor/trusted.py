@@ -39,7 +39,8 @@ import numpy as np
 from .. import grading
 from .isolation import GradingStopped, Launcher, StudentCrashed, StudentProcess, StudentTimeout
 
-__all__ = ["CellResult", "allowed_imports", "grade_submission", "student_cells"]
+__all__ = ["CellResult", "allowed_imports", "grade_submission", "student_cells", "summary",
+           "tampered_tests"]
 
 #: Package modules a student's process may hold a copy of: numerical utilities
 #: that contain no assignment's answer. Everything else a notebook imports from
@@ -52,8 +53,9 @@ class CellResult:
     """The outcome of one test cell.
 
     ``status`` is one of ``passed``, ``failed`` (a check said no), ``timeout``,
-    ``crashed`` (the student's process died) and ``error`` (the test could not
-    run, e.g. the function is missing); ``message`` says why, for the feedback.
+    ``crashed`` (the student's process died), ``error`` (the test could not
+    run, e.g. the function is missing) and ``tampered`` (the test cell was
+    deleted or edited); ``message`` says why, for the feedback.
     """
 
     grade_id: str
@@ -103,6 +105,35 @@ def student_cells(submitted: Mapping[str, Any], test_ids: set[str]) -> list[str]
             continue
         cells.append(_to_python(_source(cell)))
     return cells
+
+
+def tampered_tests(released: Mapping[str, Any], submitted: Mapping[str, Any]) -> dict[str, str]:
+    """Test cells the student deleted or edited: ``grade_id -> reason``.
+
+    A test cell must reach the grader as it was released. The grader runs the
+    instructor's copy either way, but a deleted or edited test cell scores 0
+    (the course's rule, stated in every notebook), so that nobody gains by
+    removing a test they fail and everybody sees why the points are gone.
+    """
+    given = {}
+    for cell in submitted.get("cells", []):
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id:
+            given[grade_id] = cell
+    reasons = {}
+    for cell in released.get("cells", []):
+        if not _is_test(cell):
+            continue
+        grade_id = _nbgrader(cell)["grade_id"]
+        mine = given.get(grade_id)
+        if mine is None:
+            reasons[grade_id] = (f"test cell {grade_id} was deleted from the submission, "
+                                 "so it scores 0 (ask your instructor if this was an accident)")
+        elif _source(mine).strip() != _source(cell).strip() or not _is_test(mine):
+            reasons[grade_id] = (f"test cell {grade_id} was edited in the submission, so it "
+                                 "scores 0; the grader ran the original test (ask your "
+                                 "instructor if this was an accident)")
+    return reasons
 
 
 def allowed_imports(source: Mapping[str, Any]) -> tuple[list[tuple[str, str]], dict, dict]:
@@ -170,6 +201,7 @@ def grade_submission(
     launcher: Launcher | None = None,
     timeout: float = 10.0,
     load_timeout: float = 60.0,
+    released: Mapping[str, Any] | None = None,
 ) -> list[CellResult]:
     """Score every test cell of ``source`` against the code of ``submitted``.
 
@@ -184,6 +216,9 @@ def grade_submission(
         Wraps the student's process in the sandbox (see ``sandbox.py``).
     timeout, load_timeout : float
         Seconds per call of a student function, and for running the cells.
+    released : dict, optional
+        The student version as released: a test cell of ``submitted`` that is
+        missing or differs from it scores 0 (see :func:`tampered_tests`).
 
     Returns
     -------
@@ -194,6 +229,7 @@ def grade_submission(
     test_ids = {_nbgrader(c).get("grade_id") for c in tests}
     copied, remote, grader_names = allowed_imports(source)
     cells = student_cells(submitted, test_ids)
+    tampered = tampered_tests(released, submitted) if released is not None else {}
     results: list[CellResult] = []
     proc = StudentProcess(cells, copied, remote, launcher=launcher, timeout=timeout,
                           load_timeout=load_timeout)
@@ -207,7 +243,11 @@ def grade_submission(
                 for c in tests]
     try:
         for cell in tests:
-            results.append(_run_test(cell, proc, grader_names))
+            result = _run_test(cell, proc, grader_names)
+            if result.grade_id in tampered:
+                result = CellResult(result.grade_id, 0.0, result.max_score, "tampered",
+                                    tampered[result.grade_id], result.output)
+            results.append(result)
     finally:
         proc.close()
     return results

@@ -1,6 +1,7 @@
-# "LSTMs and attention, by analogy": set-up, book, tests.
+# "LSTMs and attention, by analogy": set-up, book, assignments, tests.
 #   make book   create .venv, install pinned dependencies, build the book
 #   make test   create .venv if needed, lint, run every test (book build included)
+#   make help   one line per target
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,13 +11,24 @@ STAMP := $(VENV)/.installed
 JB_FLAGS := -n -W --keep-going
 PORT ?= 8000
 
-.PHONY: help env system-deps book-prereqs book book-cold serve test test-fast lint fixtures bench clean
+.PHONY: help env system-deps book-prereqs book book-cold serve assignments test test-fast lint \
+	fixtures bench clean
 
 help:
-	@echo "make book    set up .venv and build the book into _build/html"
-	@echo "make test    set up .venv and run lint + every test (builds the book)"
-	@echo "make serve   serve the built book on http://localhost:$(PORT)"
-	@echo "make bench   run the benchmarks in benchmarks/"
+	@echo "make help          list the targets (this text)"
+	@echo "make env           create .venv with the pinned dependencies and course_pkg (editable)"
+	@echo "make system-deps   install Debian's chromium for the browser tests (as root)"
+	@echo "make book-prereqs  vendor MathJax, write the student notebooks, guard the book cache"
+	@echo "make book          set up .venv and build the book into _build/html"
+	@echo "make book-cold     build the book from scratch (clears _build and the cache)"
+	@echo "make serve         serve the built book on http://localhost:$(PORT)"
+	@echo "make assignments   regenerate the assignment notebooks from assignments/<id>/<id>.py"
+	@echo "make lint          ruff, and check that the assignment notebooks are up to date"
+	@echo "make test-fast     lint + every test except book, browser and nbgrader ones"
+	@echo "make test          set up .venv and run lint + every test (builds the book)"
+	@echo "make fixtures      regenerate the PyTorch golden fixtures (needs torch)"
+	@echo "make bench         run the benchmarks in benchmarks/"
+	@echo "make clean         remove build outputs, caches and book/_student"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +66,11 @@ book-cold: env
 serve: book
 	@echo "Serving on http://localhost:$(PORT) (Ctrl-C to stop)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# The instructor notebooks course_pkg/instructor/data/assignments/<id>/<id>.ipynb
+# are generated from the jupytext sources assignments/<id>/<id>.py.
+assignments: env
+	$(PY) scripts/build_assignments.py
 
 lint: env
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """Time each assignment notebook as a student runs it: released version, solution filled in.
 
 For every assignment, the student version (no solutions, no hidden tests) is
-made with ``course_pkg.grading.notebooks.student_version``, the solution
+made with ``course_pkg.instructor.notebooks.student_version``, the solution
 bodies from the instructor source are put back into the blanks, and the
 notebook is executed in a fresh kernel with nbclient (kernel start-up
 included, as for the student). The target is at most 10 s per notebook.
@@ -12,27 +12,34 @@ included, as for the student). The target is at most 10 s per notebook.
 from __future__ import annotations
 
 import argparse
-import pathlib
 import statistics
 import time
 
 from course_pkg import grading
-from course_pkg.grading.notebooks import (
+from course_pkg.instructor.coursedir import packaged_assignments
+from course_pkg.instructor.notebooks import (
     BEGIN_SOLUTION,
+    END_SOLUTION,
     execute,
     read_notebook,
-    solution_body,
     student_version,
     test_results,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOURCE = packaged_assignments()
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 TARGET_S = 10.0
 
 
+def solution_body(src, name: str) -> str:
+    """The text between the solution markers of the cell ``name``."""
+    cell = next(c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
+    start = cell.source.index(BEGIN_SOLUTION) + len(BEGIN_SOLUTION)
+    return cell.source[start:cell.source.index(END_SOLUTION)]
+
+
 def filled_student_version(aid: str):
-    src = read_notebook(ROOT / "assignments" / aid / f"{aid}.ipynb")
+    src = read_notebook(SOURCE / aid / f"{aid}.ipynb")
     names = [c.metadata["nbgrader"]["grade_id"] for c in src.cells
              if BEGIN_SOLUTION in c.source and "nbgrader" in c.metadata]
     nb = student_version(src)
@@ -55,7 +62,7 @@ def main() -> int:
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            out = execute(nb, cwd=ROOT / "assignments" / aid)
+            out = execute(nb, cwd=SOURCE / aid)
             times.append(time.perf_counter() - t0)
         results = test_results(out)
         passed = sum(r.passed for r in results)

@@ -13,25 +13,27 @@ import sys
 
 import nbformat
 import pytest
+from helpers import run_in_process, solution_body, source_notebook
 
 from course_pkg import grading
-from course_pkg.grading.notebooks import (
+from course_pkg.instructor.coursedir import packaged_assignments
+from course_pkg.instructor.notebooks import (
+    BANNER_ID,
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
     execute,
     is_grade_cell,
     read_notebook,
-    run_in_process,
-    solution_body,
     student_version,
 )
-from course_pkg.grading.notebooks import test_results as score_cells
+from course_pkg.instructor.notebooks import test_results as score_cells
 
 IDS = list(grading.ASSIGNMENTS)
 
 
 def source(root, aid):
-    return read_notebook(root / "assignments" / aid / f"{aid}.ipynb")
+    """The packaged instructor notebook (equal to the one built from the .py source)."""
+    return read_notebook(packaged_assignments() / aid / f"{aid}.ipynb")
 
 
 def blanked(nb):
@@ -48,6 +50,7 @@ def with_edit(nb, name, edits):
     body = solution_body(nb, name)
     new = body
     for old, rep in edits:
+        assert old in new, f"edit {old!r} does not apply to {name}'s solution"
         new = new.replace(old, rep)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
@@ -62,14 +65,22 @@ def test_build_script_is_in_sync(root):
 
 
 @pytest.mark.parametrize("aid", IDS)
+def test_packaged_notebook_is_built_from_the_py_source(root, aid):
+    assert nbformat.writes(source(root, aid)) == nbformat.writes(source_notebook(aid))
+
+
+@pytest.mark.parametrize("aid", IDS)
 def test_source_notebook_structure(root, aid):
     nb = source(root, aid)
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    header = nb.cells[0].source
+    banner, *cells = nb.cells
+    assert banner.id == BANNER_ID and f"assignments/{aid}/{aid}.py" in banner.source
+    assert "make assignments" in banner.source
+    header = cells[0].source
     assert "book/" in header and "## The contract" in header and "course check" in header
     ids, prev_nbgrader = set(), None
-    for cell in nb.cells:
+    for cell in cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, "outputs not cleared"
         meta = cell.metadata.get("nbgrader")
@@ -115,6 +126,7 @@ def test_student_version_has_no_solution_and_no_hidden_test(root, aid):
     nb = student_version(src)
     text = nbformat.writes(nb)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "make assignments" not in text and BANNER_ID not in {c.id for c in nb.cells}
     for ex in grading.exercises(aid):
         body_lines = [ln.strip() for ln in solution_body(src, ex.name).splitlines()
                       if len(ln.strip()) > 12]
@@ -132,8 +144,8 @@ def test_student_version_has_no_solution_and_no_hidden_test(root, aid):
 
 
 @pytest.mark.parametrize("aid", IDS)
-def test_every_catalogued_mistake_loses_points_and_is_named(root, aid):
-    src = source(root, aid)
+def test_every_catalogued_mistake_loses_points_and_is_named(aid):
+    src = source_notebook(aid)  # the edits apply to the solutions in assignments/<id>/<id>.py
     total = sum(r.max_points for r in run_in_process(src))
     for ex in grading.exercises(aid):
         for m in ex.mistakes:
@@ -148,7 +160,7 @@ def test_every_catalogued_mistake_loses_points_and_is_named(root, aid):
 def test_source_notebooks_run_clean_in_a_kernel(root):
     """Execute every source notebook with nbclient: no error, no stderr."""
     for aid in IDS:
-        nb = execute(source(root, aid), cwd=root / "assignments" / aid)
+        nb = execute(source(root, aid), cwd=packaged_assignments() / aid)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
                   if o.output_type == "error"
                   or (o.output_type == "stream" and o.name == "stderr")]

@@ -381,7 +381,8 @@ ASSIGNMENT_OF_CHAPTER = {
 def _student_functions(assignment: str) -> set[str]:
     import json
 
-    path = ROOT / "assignments" / assignment / f"{assignment}.ipynb"
+    path = ROOT / "course_pkg" / "instructor" / "data" / "assignments" / assignment / (
+        f"{assignment}.ipynb")
     nb = json.loads(path.read_text(encoding="utf-8"))
     names = set()
     for cell in nb["cells"]:

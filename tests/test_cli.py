@@ -24,14 +24,14 @@ import zipfile
 
 import nbformat
 import pytest
+from helpers import run_in_process, solution_body, source_notebook
 
-from course_pkg import cli, grading
-from course_pkg.grading.notebooks import (
+from course_pkg import grading
+from course_pkg.instructor import cli
+from course_pkg.instructor.notebooks import (
     BEGIN_SOLUTION,
     END_SOLUTION,
     read_notebook,
-    run_in_process,
-    solution_body,
     write_notebook,
 )
 
@@ -112,7 +112,7 @@ def test_collect_refuses_unsafe_zip_paths(tmp_path, capsys):
 def test_collect_skips_malformed_and_keeps_the_rest(tmp_path, root, capsys):
     course = tmp_path / "c"
     run_cli("init", course)
-    good = nbformat.writes(read_notebook(root / "assignments/01_forget_gate/01_forget_gate.ipynb"))
+    good = nbformat.writes(source_notebook("01_forget_gate"))
     z = tmp_path / "subs.zip"
     _zip(z, {"export/ana/01_forget_gate/01_forget_gate.ipynb": good,
              "export/bob/01_forget_gate/01_forget_gate.ipynb": '{"cells": ['})
@@ -208,8 +208,9 @@ def graded(tmp_path_factory, root):
     try:
         for aid in grading.ASSIGNMENTS:
             assert cli.main(["--course-dir", str(course), "release", aid]) == 0
-            src = read_notebook(root / "assignments" / aid / f"{aid}.ipynb")
+            src = source_notebook(aid)
             released = read_notebook(course / "release" / aid / f"{aid}.ipynb")
+            assert "make assignments" not in nbformat.writes(released), "banner released"
             subs = base / f"subs-{aid}"
             for student, (bodies, note) in class_of(aid, src, aid in FULL).items():
                 write_notebook(fill(released, bodies), subs / student / aid / f"{aid}.ipynb")

@@ -7,11 +7,11 @@ import functools
 
 import numpy as np
 import pytest
+from helpers import solution_body, source_notebook
 
 from course_pkg import grading, lstm
 from course_pkg.grading import lstm as glstm
 from course_pkg.grading._core import run
-from course_pkg.grading.notebooks import read_notebook, solution_body
 
 ALL = grading.exercises()
 MISTAKES = [(ex.name, m.key) for ex in ALL for m in ex.mistakes]
@@ -53,9 +53,9 @@ def test_each_mutation_is_named_by_the_diagnosis(name, key):
 
 
 def _student_function(name: str, edits):
-    """Compile the notebook's solution with a catalogued text edit applied."""
+    """Compile the solution in assignments/<id>/<id>.py with a catalogued text edit applied."""
     ex = grading.get_exercise(name)
-    nb = read_notebook(f"assignments/{ex.assignment}/{ex.assignment}.ipynb")
+    nb = source_notebook(ex.assignment)
     namespace: dict = {}
     for cell in nb.cells:  # imports and earlier solutions
         if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
@@ -75,9 +75,8 @@ def _student_function(name: str, edits):
 
 
 @pytest.mark.parametrize(("name", "key"), MISTAKES)
-def test_source_edit_reproduces_the_mutation(name, key, root, monkeypatch):
+def test_source_edit_reproduces_the_mutation(name, key):
     """The edit of the solution source and the mutation function agree exactly."""
-    monkeypatch.chdir(root)
     ex = grading.get_exercise(name)
     m = ex.mistake(key)
     assert m.edit, f"{name}.{key} has no source edit"
@@ -90,8 +89,7 @@ def test_source_edit_reproduces_the_mutation(name, key, root, monkeypatch):
     assert key in named, verdict.message()
 
 
-def test_solution_sources_match_reference(root, monkeypatch):
-    monkeypatch.chdir(root)
+def test_solution_sources_match_reference():
     for ex in ALL:
         fn = _student_function(ex.name, ())
         for dims in ({}, {"N": 1}, {"H": 1}):

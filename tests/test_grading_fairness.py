@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 
 import numpy as np
@@ -11,13 +10,14 @@ import pytest
 
 from course_pkg import grading
 from course_pkg.activations import sigmoid
+from course_pkg.instructor.coursedir import packaged_assignments
 from course_pkg.instructor.trusted import grade_submission
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = packaged_assignments()
 
 
 def _nb(aid: str) -> dict:
-    return json.loads((ROOT / "assignments" / aid / f"{aid}.ipynb").read_text())
+    return json.loads((DATA / aid / f"{aid}.ipynb").read_text())
 
 
 def _replace_body(nb: dict, grade_id: str, body: str) -> dict:

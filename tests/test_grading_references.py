@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from course_pkg.grading import _core, get_exercise
 from course_pkg.grading import attention as grading_attention
+from course_pkg.grading import exercises, get_exercise
 from course_pkg.grading import gates as grading_gates
 from course_pkg.grading import gru as grading_gru
 from course_pkg.grading import lstm as grading_lstm
@@ -52,7 +52,7 @@ def _all_references() -> set[tuple[int, str, str]]:
     for module in (grading_attention, grading_gates, grading_gru, grading_lstm):
         texts += [v for v in vars(module).values() if isinstance(v, str)]
     # ... and every message the catalogues build.
-    for ex in _core.exercises():
+    for ex in exercises():
         for mistake in ex.mistakes:
             texts += [mistake.reread, mistake.fix, mistake.summary]
     for text in texts:

@@ -1,4 +1,4 @@
-"""Importing the numpy core never imports torch or matplotlib.
+"""Importing the numpy core never imports torch or matplotlib; grading needs no nbgrader.
 
 Each check runs in a fresh interpreter (a subprocess), because in the test
 process itself other tests may already have imported both.
@@ -55,6 +55,21 @@ def test_all_core_modules_together_are_light():
         + "".join(f"import {m}\n" for m in CORE)
         + f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == []
+
+
+INSTRUCTOR_ONLY = ("nbformat", "nbgrader", "nbclient", "nbconvert", "jupytext", "traitlets",
+                   "course_pkg.instructor")
+
+
+def test_grading_imports_no_instructor_dependency():
+    """A student's kernel needs numpy and course_pkg only: no nbformat, nbgrader, nbclient."""
+    unwanted = INSTRUCTOR_ONLY + HEAVY
+    code = ("import sys, course_pkg.grading; "
+            f"print(' '.join(m for m in {unwanted!r} if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -9,7 +9,7 @@
   forward in ``test_bad_input.py``'s table, see
   :func:`test_bad_input.test_valid_call_is_pure_and_repeatable`).
 
-``course_pkg.grading`` and ``course_pkg.cli`` belong to the assignments tooling
+``course_pkg.grading`` and ``course_pkg.instructor`` belong to the assignments tooling
 and are not covered here.
 """
 
@@ -27,7 +27,7 @@ import pytest
 import course_pkg
 
 PKG = pathlib.Path(course_pkg.__file__).parent
-EXCLUDED = ("course_pkg.grading", "course_pkg.cli")
+EXCLUDED = ("course_pkg.grading", "course_pkg.instructor")
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(course_pkg.__path__, prefix="course_pkg.")
     if not m.name.startswith(EXCLUDED)

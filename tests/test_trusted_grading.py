@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import copy
 import json
-import pathlib
 import re
 import time
 
 import pytest
 
+from course_pkg.instructor.coursedir import packaged_assignments
 from course_pkg.instructor.trusted import grade_submission, summary
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(p.parent.name for p in ROOT.glob("assignments/*/*.ipynb"))
+DATA = packaged_assignments()
+ASSIGNMENTS = sorted(p.parent.name for p in DATA.glob("*/*.ipynb"))
 
 WRONG_FORGET = "return np.tanh(np.concatenate([h_prev, x], axis=1) @ W_f + b_f)"
 
 
 def source(aid: str) -> dict:
-    return json.loads((ROOT / "assignments" / aid / f"{aid}.ipynb").read_text())
+    return json.loads((DATA / aid / f"{aid}.ipynb").read_text())
 
 
 def with_solution(nb: dict, grade_id: str, body: str) -> dict:

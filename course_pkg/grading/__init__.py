@@ -3,13 +3,17 @@
 The notebooks' test cells call the ``check_*`` functions; each raises
 ``AssertionError`` with a message that names the likely mistake (from a
 catalogue of usual mistakes, each a mutation of the reference) and the part
-of the book to re-read. :mod:`course_pkg.grading.nbconfig` holds the nbgrader
-settings shared by the repository and every course directory, and
-:mod:`course_pkg.grading.notebooks` the notebook operations behind the
-``course`` command (student versions, self-check).
+of the book to re-read.
 
-Catalogues: :mod:`.gates` (assignments 01-04), :mod:`.lstm` (05-06),
-:mod:`.gru` (07), :mod:`.attention` (08).
+This package is what runs in the student's kernel: it needs numpy and the
+reference package only (no nbformat, no nbgrader). The instructor tooling
+(the ``course`` command, nbgrader settings, notebook I/O) is
+:mod:`course_pkg.instructor`.
+
+Modules: :mod:`._core` (the diagnosis engine), :mod:`.checks` (the checks by
+exercise name), :mod:`.catalogue` (every exercise, assembled in one place from
+the catalogues :mod:`.gates` (assignments 01-04), :mod:`.lstm` (05-06),
+:mod:`.gru` (07) and :mod:`.attention` (08)).
 
 Example
 -------
@@ -24,19 +28,17 @@ Example
 
 from __future__ import annotations
 
-from ._core import (
-    Exercise,
-    Mistake,
-    Verdict,
+from ._core import Exercise, Mistake, Verdict
+from .catalogue import ASSIGNMENTS, exercises, get_exercise
+from .checks import (
+    check_gradient_checker,
     check_inputs_unchanged,
     check_known,
     check_range,
     check_reference,
     check_shape,
     diagnose,
-    exercises,
     explain,
-    get_exercise,
 )
 
 __all__ = [
@@ -55,22 +57,3 @@ __all__ = [
     "explain",
     "get_exercise",
 ]
-
-#: Assignment ids in course order.
-ASSIGNMENTS = (
-    "01_forget_gate",
-    "02_input_gate",
-    "03_cell_state",
-    "04_output_gate",
-    "05_lstm_forward",
-    "06_lstm_backward",
-    "07_gru",
-    "08_attention",
-)
-
-
-def check_gradient_checker(gradient_check) -> None:
-    """Grade the student's gradient check of assignment 06 (see :mod:`.lstm`)."""
-    from .lstm import check_gradient_checker as _check
-
-    _check(gradient_check)

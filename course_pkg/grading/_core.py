@@ -8,9 +8,10 @@ make that one slip. When a student's output disagrees with the reference,
 that reproduces the student's output exactly, with what to change and which
 part of the book to re-read.
 
-The test cells of the notebooks call the ``check_*`` functions below. They
-raise :class:`AssertionError` with a readable message, so that nbgrader's
-feedback shows that message and little of the hidden test's source.
+The functions here take an :class:`Exercise`; the notebooks' test cells
+call their by-name wrappers in :mod:`course_pkg.grading.checks`. They raise
+:class:`AssertionError` with a readable message, so that nbgrader's feedback
+shows that message and little of the hidden test's source.
 """
 
 from __future__ import annotations
@@ -28,9 +29,6 @@ __all__ = [
     "Mistake",
     "Exercise",
     "Verdict",
-    "register",
-    "get_exercise",
-    "exercises",
     "diagnose",
     "explain",
     "check_shape",
@@ -106,34 +104,6 @@ class Exercise:
                 return m
         raise KeyError(f"{self.name} has no catalogued mistake {key!r}; "
                        f"known: {[m.key for m in self.mistakes]}")
-
-
-_REGISTRY: dict[str, Exercise] = {}
-
-
-def register(exercise: Exercise) -> Exercise:
-    """Add an exercise to the registry (done by the catalogue modules)."""
-    _REGISTRY[exercise.name] = exercise
-    return exercise
-
-
-def _load_catalogues() -> None:
-    # Imported lazily: the catalogues import the reference modules.
-    from . import attention, gates, gru, lstm  # noqa: F401
-
-
-def get_exercise(name: str) -> Exercise:
-    """The exercise called ``name`` (the student function's name)."""
-    _load_catalogues()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown exercise {name!r}; known: {sorted(_REGISTRY)}")
-    return _REGISTRY[name]
-
-
-def exercises(assignment: str | None = None) -> list[Exercise]:
-    """All registered exercises, optionally only those of one assignment."""
-    _load_catalogues()
-    return [e for e in _REGISTRY.values() if assignment is None or e.assignment == assignment]
 
 
 # --- running a function safely ---------------------------------------------------------
@@ -406,7 +376,7 @@ def _describe_error(ex: Exercise, err: BaseException) -> str:
 
 def diagnose(
     fn: Callable[..., Any],
-    name: str,
+    ex: Exercise,
     inputs: Mapping[str, Any] | None = None,
     expected: Any = None,
     *,
@@ -419,8 +389,8 @@ def diagnose(
     ----------
     fn : callable
         The student's function.
-    name : str
-        The exercise (the reference function's name, e.g. ``"forget_gate"``).
+    ex : Exercise
+        The exercise (see :func:`course_pkg.grading.get_exercise`).
     inputs : dict, optional
         Keyword arguments to test on; random generic inputs if omitted.
     expected : optional
@@ -439,7 +409,6 @@ def diagnose(
     Verdict
         ``verdict.ok`` and ``verdict.message()``.
     """
-    ex = get_exercise(name)
     generic = ex.inputs(seed=1234)
     if inputs is None:
         inputs = generic
@@ -483,9 +452,9 @@ def _fail(verdict: Verdict, context: str = "") -> None:
     raise AssertionError(msg)
 
 
-def explain(fn: Callable[..., Any], name: str, **inputs: Any) -> str:
+def explain(fn: Callable[..., Any], ex: Exercise, **inputs: Any) -> str:
     """The diagnosis message for ``fn`` (for ``assert ..., explain(...)``)."""
-    return diagnose(fn, name, inputs or None, confirm=bool(inputs)).message()
+    return diagnose(fn, ex, inputs or None, confirm=bool(inputs)).message()
 
 
 def _as_inputs(ex: Exercise, args: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
@@ -497,20 +466,19 @@ def _as_inputs(ex: Exercise, args: Sequence[Any] | Mapping[str, Any]) -> dict[st
     return dict(zip(ex.arg_names, args))
 
 
-def check_shape(fn: Callable[..., Any], name: str, seed: int = 0, **dims: int) -> None:
+def check_shape(fn: Callable[..., Any], ex: Exercise, seed: int = 0, **dims: int) -> None:
     """Assert that ``fn`` returns the right structure, shapes and dtype (not values)."""
-    ex = get_exercise(name)
     inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
     if student.error is None and compare(ex, student.value, ref, values=False) is None:
         return
-    _fail(diagnose(fn, name, inputs, in_place_counts=False), f"Shape/dtype check with {dims}:")
+    _fail(diagnose(fn, ex, inputs, in_place_counts=False), f"Shape/dtype check with {dims}:")
 
 
 def check_range(
     fn: Callable[..., Any],
-    name: str,
+    ex: Exercise,
     low: float,
     high: float,
     seed: int = 0,
@@ -518,7 +486,6 @@ def check_range(
     **dims: int,
 ) -> None:
     """Assert that every output entry lies in ``[low, high]``."""
-    ex = get_exercise(name)
     inputs = ex.inputs(seed=seed, scale=scale, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
@@ -529,22 +496,21 @@ def check_range(
             return
         context = (f"Range check: every entry of the output should lie in [{low}, {high}]; "
                    f"yours spans [{np.nanmin(bad[0]):.4g}, {np.nanmax(bad[0]):.4g}].")
-        verdict = diagnose(fn, name, inputs, in_place_counts=False)
+        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
         if verdict.ok:  # in range only fails where the reference is fine: report it
             raise AssertionError(context)
         _fail(verdict, context)
-    _fail(diagnose(fn, name, inputs, in_place_counts=False), "Range check:")
+    _fail(diagnose(fn, ex, inputs, in_place_counts=False), "Range check:")
 
 
 def check_known(
     fn: Callable[..., Any],
-    name: str,
+    ex: Exercise,
     args: Sequence[Any] | Mapping[str, Any],
     expected: Any,
     atol: float = 1e-6,
 ) -> None:
     """Assert ``fn(*args)`` equals a hand-computed ``expected`` (within ``atol``)."""
-    ex = get_exercise(name)
     inputs = _as_inputs(ex, args)
     student = run(fn, inputs, ex.isolate)
     if student.error is None:
@@ -558,16 +524,16 @@ def check_known(
             for k in exp_leaves
         ):
             return
-    verdict = diagnose(fn, name, inputs, in_place_counts=False, confirm=True)
+    verdict = diagnose(fn, ex, inputs, in_place_counts=False, confirm=True)
     if verdict.ok:  # matches the reference but not the hand-computed value: test bug
-        raise AssertionError(f"{name}: the known answer disagrees with the reference; "
+        raise AssertionError(f"{ex.name}: the known answer disagrees with the reference; "
                              "please tell your instructor.")
     _fail(verdict, "Known-answer check (the inputs and the expected values are in the cell):")
 
 
 def check_reference(
     fn: Callable[..., Any],
-    name: str,
+    ex: Exercise,
     shapes: Sequence[Mapping[str, int]] = ({},),
     seed: int = 0,
     scale: float = 1.0,
@@ -576,15 +542,14 @@ def check_reference(
 
     ``scale`` multiplies the inputs (use e.g. 1e3 to test numerical stability).
     """
-    ex = get_exercise(name)
     for k, dims in enumerate(shapes):
         inputs = ex.inputs(seed=seed + k, scale=scale, **dims)
-        verdict = diagnose(fn, name, inputs, in_place_counts=False)
+        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
         if not verdict.ok:
             dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
             context = f"Comparison with the reference on random inputs ({dims_text}"
             context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
-            if scale != 1.0 and diagnose(fn, name, ex.inputs(seed=seed + k, **dims),
+            if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=seed + k, **dims),
                                          in_place_counts=False).ok:
                 context += (" Your function is right on ordinary inputs but not on large "
                             "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
@@ -592,12 +557,11 @@ def check_reference(
             _fail(verdict, context)
 
 
-def check_inputs_unchanged(fn: Callable[..., Any], name: str, seed: int = 0,
+def check_inputs_unchanged(fn: Callable[..., Any], ex: Exercise, seed: int = 0,
                            **dims: int) -> None:
     """Assert that ``fn`` does not modify its arguments in place."""
-    ex = get_exercise(name)
     inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     if student.error is None and not student.modified:
         return
-    _fail(diagnose(fn, name, inputs), "Inputs-unchanged check:")
+    _fail(diagnose(fn, ex, inputs), "Inputs-unchanged check:")

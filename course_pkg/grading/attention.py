@@ -15,10 +15,10 @@ from functools import partial
 import numpy as np
 
 from .. import attention as ref_att
-from ._core import Exercise, Mistake, register
+from ._core import Exercise, Mistake
 
 CH10 = 'chapter 10, "Attention", section "Queries, keys and values"'
-__all__ = ["scores", "attend"]
+__all__ = ["EXERCISES", "scores", "attend"]
 
 CONTRACT = "the assignment's contract at the top of the notebook"
 
@@ -52,7 +52,7 @@ def _m(key, summary, fix, reread, fn, edits):
     return Mistake(key, summary, fix, reread, fn, edits)
 
 
-register(Exercise(
+SCALED_DOT_SCORES = Exercise(
     name="scaled_dot_scores",
     assignment="08_attention",
     signature="scaled_dot_scores(Q, K) -> scores",
@@ -89,7 +89,7 @@ register(Exercise(
            "this function returns only the scores.", CONTRACT, partial(scores, out="cache"),
            (("return scores", "return scores, {}"),)),
     ],
-))
+)
 
 
 def attend(Q, K, V, mask=None, *, masking="before", fill=-np.inf, invert=False, axis=-1,
@@ -138,7 +138,7 @@ def _scores_ref(Q, K):
     return ref_att.scaled_dot_scores(Q, K)[0]
 
 
-register(Exercise(
+ATTENTION = Exercise(
     name="attention",
     assignment="08_attention",
     signature="attention(Q, K, V, mask=None) -> (context, weights)",
@@ -197,4 +197,8 @@ register(Exercise(
            partial(attend, out="cache"),
            (("return context, weights", "return context, weights, {}"),)),
     ],
-))
+)
+
+
+#: The exercises of assignment 08, in course order.
+EXERCISES = (SCALED_DOT_SCORES, ATTENTION)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import lstm_gates
 from ..activations import sigmoid
-from ._core import Exercise, Mistake, register
+from ._core import Exercise, Mistake
 
 CH3 = 'chapter 3, "The forget gate", section "The mechanism"'
 CH3_SELECTOR = ('chapter 3, "The forget gate", section "The mechanism" (the sigmoid is a '
@@ -25,7 +25,7 @@ CH5 = 'chapter 5, "The cell state", section "The mechanism" (the highway)'
 CH6 = 'chapter 6, "The output gate", section "The mechanism"'
 
 
-__all__ = ["gate_inputs", "gate_mistakes"]
+__all__ = ["EXERCISES", "gate_inputs", "gate_mistakes"]
 
 
 def gate_inputs(w: str, b: str):
@@ -218,7 +218,7 @@ def gate_mistakes(var: str, w: str, b: str, act: str, reread: str) -> list[Mista
 
 def _gate_exercise(name, assignment, var, w, b, act, reread, ref_fn, word):
     call = "sigmoid" if act == "sigmoid" else "tanh"
-    return register(Exercise(
+    return Exercise(
         name=name,
         assignment=assignment,
         signature=f"{name}(h_prev, x, {w}, {b}) -> {var}",
@@ -231,17 +231,17 @@ def _gate_exercise(name, assignment, var, w, b, act, reread, ref_fn, word):
         make_inputs=gate_inputs(w, b),
         default_dims={"N": 3, "D": 4, "H": 5},
         mistakes=gate_mistakes(var, w, b, act, reread),
-    ))
+    )
 
 
-_gate_exercise("forget_gate", "01_forget_gate", "f", "W_f", "b_f", "sigmoid", CH3,
-               lstm_gates.forget_gate, "the forget gate")
-_gate_exercise("input_gate", "02_input_gate", "i", "W_i", "b_i", "sigmoid", CH4,
-               lstm_gates.input_gate, "the input gate")
-_gate_exercise("candidate", "02_input_gate", "g", "W_g", "b_g", "tanh", CH4,
-               lstm_gates.candidate, "the candidate")
-_gate_exercise("output_gate", "04_output_gate", "o", "W_o", "b_o", "sigmoid", CH6,
-               lstm_gates.output_gate, "the output gate")
+FORGET_GATE = _gate_exercise("forget_gate", "01_forget_gate", "f", "W_f", "b_f", "sigmoid",
+                             CH3, lstm_gates.forget_gate, "the forget gate")
+INPUT_GATE = _gate_exercise("input_gate", "02_input_gate", "i", "W_i", "b_i", "sigmoid", CH4,
+                            lstm_gates.input_gate, "the input gate")
+CANDIDATE = _gate_exercise("candidate", "02_input_gate", "g", "W_g", "b_g", "tanh", CH4,
+                           lstm_gates.candidate, "the candidate")
+OUTPUT_GATE = _gate_exercise("output_gate", "04_output_gate", "o", "W_o", "b_o", "sigmoid",
+                             CH6, lstm_gates.output_gate, "the output gate")
 
 
 # --- 03: the cell update and its gradient -----------------------------------------------
@@ -271,7 +271,7 @@ def _cell_in_place(f, c_prev, i, g):
     return c_prev
 
 
-register(Exercise(
+CELL_UPDATE = Exercise(
     name="cell_update",
     assignment="03_cell_state",
     signature="cell_update(f, c_prev, i, g) -> c",
@@ -331,7 +331,7 @@ register(Exercise(
                 lambda f, c_prev, i, g: (f * c_prev + i * g, (f, c_prev, i, g)),
                 (("return c", "return c, (f, c_prev, i, g)"),)),
     ],
-))
+)
 
 
 def _cell_backward_ref(dc, f, c_prev, i, g):
@@ -345,7 +345,7 @@ def _cell_backward_in_place(dc, f, c_prev, i, g):
     return df, dc_prev, dc * g, dc * i
 
 
-register(Exercise(
+CELL_UPDATE_BACKWARD = Exercise(
     name="cell_update_backward",
     assignment="03_cell_state",
     signature="cell_update_backward(dc, f, c_prev, i, g) -> (df, dc_prev, di, dg)",
@@ -393,7 +393,7 @@ register(Exercise(
                 CH5, _cell_backward_in_place,
                 (("dc_prev = dc * f", "dc *= f\n    dc_prev = dc"),)),
     ],
-))
+)
 
 
 # --- 04: the hidden state -------------------------------------------------------------------
@@ -404,7 +404,7 @@ def _hidden_in_place(o, c):
     return o * c
 
 
-register(Exercise(
+HIDDEN_STATE = Exercise(
     name="hidden_state",
     assignment="04_output_gate",
     signature="hidden_state(o, c) -> h",
@@ -451,4 +451,9 @@ register(Exercise(
                 lambda o, c: (o * np.tanh(c), (o, np.tanh(c))),
                 (("return h", "return h, (o, np.tanh(c))"),)),
     ],
-))
+)
+
+
+#: The exercises of assignments 01 to 04, in course order.
+EXERCISES = (FORGET_GATE, INPUT_GATE, CANDIDATE, CELL_UPDATE, CELL_UPDATE_BACKWARD, OUTPUT_GATE,
+             HIDDEN_STATE)

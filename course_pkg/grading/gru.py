@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import gru as ref_gru
 from ..activations import sigmoid
-from ._core import Exercise, Mistake, register
+from ._core import Exercise, Mistake
 
 CH8 = 'chapter 8, "The GRU", section "The equations"'
-__all__ = ["step"]
+__all__ = ["EXERCISES", "step"]
 
 CONTRACT = "the assignment's contract at the top of the notebook"
 
@@ -86,7 +86,7 @@ def _m(key, summary, fix, reread, fn, edits):
     return Mistake(key, summary, fix, reread, fn, edits)
 
 
-register(Exercise(
+GRU_STEP_FORWARD = Exercise(
     name="gru_step_forward",
     assignment="07_gru",
     signature="gru_step_forward(x, h_prev, params) -> h",
@@ -147,4 +147,8 @@ register(Exercise(
            "this assignment's step returns only h.", CONTRACT, partial(step, out="cache"),
            (("return h", "return h, {}"),)),
     ],
-))
+)
+
+
+#: The exercises of assignment 07, in course order.
+EXERCISES = (GRU_STEP_FORWARD,)

@@ -19,14 +19,14 @@ import numpy as np
 
 from .. import lstm as ref_lstm
 from ..activations import sigmoid
-from ._core import Exercise, Mistake, register
+from ._core import Exercise, Mistake
 
 CH7_STEP = 'chapter 7, "The whole cell, through time", section "One step, four moves"'
 CH7_SEQ = 'chapter 7, "The whole cell, through time", section "The whole sequence"'
 CH7_BPTT = ('chapter 7, "The whole cell, through time", section "Backpropagation through '
             'time"')
 CH5 = 'chapter 5, "The cell state", section "The mechanism" (the highway)'
-__all__ = ["step", "sequence", "bptt", "check_gradient_checker"]
+__all__ = ["EXERCISES", "step", "sequence", "bptt", "check_gradient_checker"]
 
 CONTRACT = "the assignment's contract at the top of the notebook"
 
@@ -101,7 +101,7 @@ STEP_EQ = ("z = [h_prev, x]; f = sigmoid(z @ W_f + b_f); i = sigmoid(z @ W_i + b
            "g = tanh(z @ W_g + b_g); o = sigmoid(z @ W_o + b_o); c = f * c_prev + i * g; "
            "h = o * tanh(c)")
 
-register(Exercise(
+LSTM_STEP_FORWARD = Exercise(
     name="lstm_step_forward",
     assignment="05_lstm_forward",
     signature="lstm_step_forward(x, h_prev, c_prev, params) -> (h, c)",
@@ -157,7 +157,7 @@ register(Exercise(
            "this assignment's step returns only (h, c).", CONTRACT, partial(step, out="cache"),
            (("return h, c", "return h, c, {}"),)),
     ],
-))
+)
 
 
 # --- 05: the sequence --------------------------------------------------------------------
@@ -204,7 +204,7 @@ def _ref_sequence(X, h0, c0, params):
     return hs, cs
 
 
-register(Exercise(
+LSTM_FORWARD = Exercise(
     name="lstm_forward",
     assignment="05_lstm_forward",
     signature="lstm_forward(X, h0, c0, params) -> (hs, cs)",
@@ -251,7 +251,7 @@ register(Exercise(
            "this assignment's forward returns only (hs, cs).", CONTRACT,
            partial(sequence, out="cache"), (("return hs, cs", "return hs, cs, {}"),)),
     ],
-))
+)
 
 
 # --- 06: backpropagation through time ------------------------------------------------------
@@ -313,7 +313,7 @@ def _ref_bptt(dhs, X, h0, c0, params):
     return ref_lstm.lstm_backward(dhs, cache)
 
 
-register(Exercise(
+LSTM_BACKWARD = Exercise(
     name="lstm_backward",
     assignment="06_lstm_backward",
     signature="lstm_backward(dhs, X, h0, c0, params) -> (dX, dh0, dc0, grads)",
@@ -378,7 +378,7 @@ register(Exercise(
            'chapter 6, "The output gate"', partial(bptt, do_uses="c"),
            (("do = dh * tc", "do = dh * cs[t]"),)),
     ],
-))
+)
 
 
 # --- 06: the student's gradient check ------------------------------------------------------
@@ -439,3 +439,7 @@ def check_gradient_checker(gradient_check: Callable[..., Any]) -> None:
                 f"your gradient check passes a backward that {what} (mistake '{key}'). A check "
                 "that cannot fail is no check: compare every analytic gradient with its "
                 "numerical estimate, for every variable.")
+
+
+#: The exercises of assignments 05 and 06, in course order.
+EXERCISES = (LSTM_STEP_FORWARD, LSTM_FORWARD, LSTM_BACKWARD)

@@ -1,1 +1,22 @@
-"""Instructor-side tooling: the course CLI, nbgrader driver and grading sandbox."""
+"""The instructor's side of the assignments: everything that does not run in a student's kernel.
+
+* :mod:`.cli`: the ``course`` command (argument parsing and dispatch);
+* :mod:`.coursedir`: course directories (``course init``, locating the
+  source notebooks and the submissions) and the packaged assignments;
+* :mod:`.nbgrader_driver`: ``release``, ``autograde``, ``feedback`` and
+  ``export``, each a run of nbgrader;
+* :mod:`.collect`: copying submissions (a folder or a zip) into a course;
+* :mod:`.selfcheck` and :mod:`.student_export`: ``course check`` and
+  ``course export-student``;
+* :mod:`.notebooks`: notebook I/O, student versions, execution and scoring;
+* :mod:`.nbconfig`: the nbgrader settings shared by every course directory;
+* :mod:`.build`: the instructor source notebooks, generated from the
+  jupytext sources ``assignments/<id>/<id>.py``;
+* :mod:`.trusted`, :mod:`.isolation` and :mod:`.trusted_execute`: grading
+  with tests the student cannot tamper with (the student's code in its own
+  process, the checks in the grader's), plugged into nbgrader's autograde.
+
+The grading code that runs inside the notebooks is :mod:`course_pkg.grading`.
+"""
+
+__all__: list[str] = []

@@ -14,6 +14,9 @@ wherever nbgrader runs:
   Edited test cells are always restored from the source by nbgrader.
 * ``GenerateFeedback.preprocessors`` gains ``ClearHiddenTests``: the feedback
   HTML does not show the hidden tests' source.
+* ``GenerateAssignment.preprocessors`` starts with ``RemoveBanner``: the
+  "generated from assignments/<id>/<id>.py" banner of the instructor source
+  is not released to students. The rest is nbgrader 0.9's default list.
 * ``Execute.extra_arguments``: the kernel prints tracebacks in IPython's
   ``Minimal`` mode (exception type and message only), so the feedback shows
   the assertion message written by :mod:`course_pkg.grading` and not the
@@ -24,7 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["WARNING_PATTERN", "MISSING_CELL_NOTE", "FEEDBACK_PREPROCESSORS", "apply_config"]
+__all__ = ["BANNER_ID", "FEEDBACK_PREPROCESSORS", "GENERATE_PREPROCESSORS", "MISSING_CELL_NOTE",
+           "WARNING_PATTERN", "apply_config"]
+
+#: Cell id of the "generated from ..., edit that file" banner of the instructor sources.
+BANNER_ID = "generated-from"
 
 #: stderr text removed before grading: Python warnings ("...: RuntimeWarning: ...").
 WARNING_PATTERN = (
@@ -46,6 +53,16 @@ FEEDBACK_PREPROCESSORS = [
 ]
 
 
+#: nbgrader 0.9's ``GenerateAssignment.preprocessors``, after removing the banner.
+GENERATE_PREPROCESSORS = [
+    "course_pkg.instructor.notebooks.RemoveBanner",
+    *(f"nbgrader.preprocessors.{name}" for name in (
+        "IncludeHeaderFooter", "InstantiateTests", "LockCells", "ClearSolutions", "ClearOutput",
+        "CheckCellMetadata", "ComputeChecksums", "SaveCells", "ClearHiddenTests",
+        "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata")),
+]
+
+
 def apply_config(c: Any) -> Any:
     """Apply the course's nbgrader settings to the config object ``c``."""
     c.IgnorePattern.enabled = True
@@ -53,6 +70,7 @@ def apply_config(c: Any) -> Any:
     c.OverwriteCells.add_missing_cells = True
     c.OverwriteCells.missing_cell_notification = MISSING_CELL_NOTE
     c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+    c.GenerateAssignment.preprocessors = list(GENERATE_PREPROCESSORS)
     c.Execute.timeout = 120
     c.Execute.extra_arguments = [
         "--HistoryManager.hist_file=:memory:",

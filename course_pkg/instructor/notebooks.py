@@ -1,13 +1,14 @@
-"""Notebook operations behind the ``course`` command.
+"""Notebook I/O and transformations behind the ``course`` command.
 
-* :func:`read_notebook` with clear errors for a missing file or bad JSON;
-* :func:`student_version`: the notebook without solutions, hidden tests or
-  outputs, with the same cell metadata and checksums as
-  ``nbgrader generate_assignment`` writes (so a copy downloaded from the
-  book can be collected and autograded like a released one);
+* :func:`read_notebook` with clear errors for a missing file or bad JSON,
+  :func:`write_notebook` (atomic);
+* :func:`student_version`: the notebook without solutions, hidden tests,
+  outputs or the "generated from" banner, with the same cell metadata and
+  checksums as ``nbgrader generate_assignment`` writes (so a copy downloaded
+  from the book can be collected and autograded like a released one);
+  :class:`RemoveBanner` drops the banner in nbgrader's own release;
 * :func:`execute` (a real kernel, via nbclient) and :func:`test_results`,
-  which scores the grade cells the way nbgrader does;
-* :func:`run_in_process`: a fast approximation used by the test-suite.
+  which scores the grade cells the way nbgrader does.
 """
 
 from __future__ import annotations
@@ -19,35 +20,32 @@ import os
 import pathlib
 import re
 import tempfile
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
-from .nbconfig import WARNING_PATTERN
+from .errors import CourseError
+from .nbconfig import BANNER_ID, WARNING_PATTERN
 
 __all__ = [
-    "CourseError",
+    "BANNER_ID",
+    "RemoveBanner",
     "TestResult",
-    "read_notebook",
-    "write_notebook",
-    "student_version",
-    "solution_body",
     "execute",
-    "test_results",
-    "run_in_process",
     "is_grade_cell",
-    "is_solution_cell",
+    "read_notebook",
+    "remove_banner",
+    "student_version",
+    "test_results",
+    "write_notebook",
 ]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-
-
-class CourseError(Exception):
-    """An error with a message meant for the person at the terminal."""
 
 
 def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
@@ -109,16 +107,29 @@ def is_grade_cell(cell) -> bool:
     return cell.cell_type == "code" and bool(_nbg(cell).get("grade"))
 
 
-def is_solution_cell(cell) -> bool:
-    return bool(_nbg(cell).get("solution"))
+
+def remove_banner(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop the instructors' "generated from ..." banner cell (in place); return ``nb``."""
+    nb.cells = [c for c in nb.cells if c.get("id") != BANNER_ID]
+    return nb
+
+
+class RemoveBanner(Preprocessor):
+    """nbgrader/nbconvert preprocessor: the released notebook has no instructors' banner."""
+
+    enabled = Bool(True).tag(config=True)  # nbconvert's preprocessors are off by default
+
+    def preprocess(self, nb, resources):
+        return remove_banner(nb), resources
 
 
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return the student version of an instructor source notebook.
 
-    Applies nbgrader's own preprocessors in ``generate_assignment``'s order,
-    minus the database: lock cells, clear solutions and outputs, checksum,
-    clear hidden tests, checksum again, check metadata.
+    Removes the instructors' banner, then applies nbgrader's own
+    preprocessors in ``generate_assignment``'s order, minus the database:
+    lock cells, clear solutions and outputs, checksum, clear hidden tests,
+    checksum again, check metadata.
     """
     from nbgrader.preprocessors import (
         CheckCellMetadata,
@@ -134,7 +145,7 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     from .nbconfig import apply_config
 
     config = apply_config(Config())
-    nb = copy.deepcopy(nb)
+    nb = remove_banner(copy.deepcopy(nb))
     resources: dict[str, Any] = {}
     for pp_class in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata,
                      ComputeChecksums, ClearHiddenTests, ClearMarkScheme, ComputeChecksums,
@@ -142,15 +153,6 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb, resources = pp_class(config=config).preprocess(nb, resources)
     return nb
 
-
-def solution_body(nb: nbformat.NotebookNode, grade_id: str) -> str:
-    """The text between BEGIN and END SOLUTION in the solution cell ``grade_id``."""
-    for cell in nb.cells:
-        if _nbg(cell).get("grade_id") == grade_id:
-            src = cell.source
-            start = src.index(BEGIN_SOLUTION) + len(BEGIN_SOLUTION)
-            return src[start:src.index(END_SOLUTION)]
-    raise KeyError(grade_id)
 
 
 @dataclass
@@ -223,37 +225,3 @@ def test_results(nb: nbformat.NotebookNode) -> list[TestResult]:
         results.append(res)
     return results
 
-
-def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None
-                   ) -> list[TestResult]:
-    """Run the code cells with ``exec`` in one namespace and score the grade cells.
-
-    Much faster than a kernel (no start-up), for the test-suite; IPython
-    magics are not supported. Warnings are not counted as failures.
-    """
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    results = []
-    old = os.getcwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        for k, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            error = ""
-            try:
-                code = compile(cell.source, f"<cell {k}>", "exec")
-                exec(code, namespace)
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                if not is_grade_cell(cell):
-                    error += "\n" + traceback.format_exc(limit=3)
-            if is_grade_cell(cell):
-                meta = _nbg(cell)
-                max_points = float(meta.get("points", 0))
-                results.append(TestResult(meta["grade_id"], 0.0 if error else max_points,
-                                          max_points, error,
-                                          hidden=BEGIN_HIDDEN in cell.source))
-    finally:
-        os.chdir(old)
-    return results

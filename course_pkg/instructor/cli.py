@@ -1,0 +1,114 @@
+"""The ``course`` command: one documented command per step of the grading workflow.
+
+Instructor (on a course directory made by ``course init``, nbgrader's layout)::
+
+    course init ~/lstm-course              # course directory outside the repository
+    course --course-dir ~/lstm-course release 01_forget_gate
+    course --course-dir ~/lstm-course collect 01_forget_gate submissions.zip
+    course --course-dir ~/lstm-course autograde 01_forget_gate
+    course --course-dir ~/lstm-course feedback 01_forget_gate
+    course --course-dir ~/lstm-course export --csv grades.csv
+
+Student and book::
+
+    course check 01_forget_gate.ipynb      # run the visible tests, exit 1 on failure
+    course export-student --out book/_student
+
+``--course-dir`` defaults to ``$COURSE_DIR`` or the current directory. Every
+step says what it did and where the results are. nbgrader runs as a
+subprocess (``python -m nbgrader ... --CourseDirectory.root=DIR``).
+
+This module parses the arguments and dispatches; each command lives in the
+module of its concept (see :mod:`course_pkg.instructor`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .collect import cmd_collect
+from .coursedir import cmd_init
+from .errors import CourseError
+from .nbgrader_driver import cmd_autograde, cmd_export, cmd_feedback, cmd_release
+from .selfcheck import cmd_check
+from .student_export import cmd_export_student
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``course`` argument parser, one sub-command per step of the workflow."""
+    parser = argparse.ArgumentParser(
+        prog="course", description="Release, collect, autograde and check the course's "
+        "nbgrader assignments.", epilog="Instructor guide: docs/instructors.md")
+    parser.add_argument("--course-dir", default=os.environ.get("COURSE_DIR", "."),
+                        help="course directory made by `course init` (default: $COURSE_DIR "
+                             "or the current directory)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("init", help="create a course directory outside the repository")
+    p.add_argument("dir")
+    p.add_argument("--copy", action="store_true",
+                   help="copy the source notebooks instead of linking to them")
+    p.add_argument("--course-id", default="lstm-attention")
+    p.add_argument("--source", help="folder of <id>/<id>.ipynb instructor notebooks "
+                   "(default: the ones installed with course_pkg)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("release", help="generate the student version of an assignment")
+    p.add_argument("assignment_id")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("collect", help="copy submissions (folder or zip) into submitted/")
+    p.add_argument("assignment_id")
+    p.add_argument("path", help="folder or .zip of <student>/<id>/<id>.ipynb")
+    p.add_argument("--replace", action="store_true", help="replace earlier submissions")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("autograde", help="autograde the collected submissions")
+    p.add_argument("assignment_id")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="regrade already autograded ones")
+    p.set_defaults(func=cmd_autograde)
+
+    p = sub.add_parser("feedback", help="write the feedback HTML (hidden tests removed)")
+    p.add_argument("assignment_id")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("export", help="export every grade to a CSV file")
+    p.add_argument("--csv", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("check", help="run a notebook's visible tests (exit 1 on failure)")
+    p.add_argument("notebook")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("export-student",
+                       help="write DIR/<id>.ipynb student versions for the book")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--source", help="folder of <id>/<id>.ipynb instructor notebooks "
+                   "(default: the ones installed with course_pkg)")
+    p.set_defaults(func=cmd_export_student)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``course`` with ``argv``; return the exit code (2 for a CourseError)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"course {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

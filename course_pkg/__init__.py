@@ -13,13 +13,14 @@ lstm            LSTM cell and sequence, forward and backward (chapter 7)
 rnn             vanilla RNN cell and sequence (chapters 1-2)
 gru_gates       each GRU gate as its own small function (chapter 8)
 gru             GRU cell and sequence, Cho-2014 and reset-after variants (chapter 8)
+cells           one registry of the RNN, LSTM and GRU: shapes, init, step and sequence
 attention       dot, scaled-dot and additive attention (chapter 10)
 seq2seq         encoder-decoder with and without attention (chapters 9-10)
 losses          softmax cross-entropy with masks
 optim           SGD, Adam, gradient clipping
 init            Xavier/Glorot, He, orthogonal and identity initialisers
 train           a training loop with a progress bar and a history
-tasks           toy tasks: agreement, adding, copy (re-exports the date task)
+tasks           toy tasks: agreement, adding, copy, reverse
 dates           the date-translation task, its vocabularies and encoders
 gradcheck       central-difference gradient checks
 torch_interop   parameter conversion to and from torch.nn.RNN/LSTM/GRU

@@ -23,9 +23,13 @@ import numpy as np
 __all__ = [
     "check_array",
     "check_cache",
+    "check_choice",
     "check_count",
     "check_finite",
+    "check_gate_cache",
+    "check_gate_inputs",
     "check_params",
+    "evaluate_shape",
     "format_shape",
 ]
 
@@ -72,17 +76,48 @@ def _evaluate(expr: str, dims: Mapping[str, int]) -> int | None:
     return total
 
 
-def check_finite(name: str, x: np.ndarray) -> None:
-    """Raise ValueError if ``x`` holds NaN or infinity, saying where."""
+def evaluate_shape(shape: Sequence[Dim], dims: Mapping[str, int]) -> tuple[int, ...]:
+    """Concrete shape of a symbolic one, every dimension bound by ``dims``.
+
+    >>> evaluate_shape(("H + D", "H"), {"H": 3, "D": 4})
+    (7, 3)
+    """
+    out = []
+    for d in shape:
+        value = d if isinstance(d, int) else _evaluate(d, dims)
+        if value is None:
+            raise ValueError(f"shape {format_shape(shape, dims)} has an unbound dimension; "
+                             f"bound: {dict(dims)}.")
+        out.append(int(value))
+    return tuple(out)
+
+
+def check_finite(name: str, x: np.ndarray, advice: str | None = None) -> None:
+    """Raise ValueError if ``x`` holds NaN or infinity, saying where.
+
+    ``advice`` replaces the default second sentence of the message.
+    """
     if not np.all(np.isfinite(x)):
         bad = np.argwhere(~np.isfinite(x))
         first = tuple(int(i) for i in bad[0])
         kind = "NaN" if np.isnan(x[first]) else "inf"
+        if advice is None:
+            advice = (f"Expected finite numbers; check how {name} was computed (an exploding "
+                      f"gradient or an overflow upstream is the usual cause).")
         raise ValueError(
             f"{name} contains {len(bad)} non-finite value(s) ({kind} at index {first}). "
-            f"Expected finite numbers; check how {name} was computed (an exploding "
-            f"gradient or an overflow upstream is the usual cause)."
+            + advice
         )
+
+
+def check_choice(name: str, value: object, options: Sequence[object], hint: str = "") -> None:
+    """Raise ValueError unless ``value`` is one of ``options``; ``hint`` is appended.
+
+    >>> check_choice("cell", "lstm", ("rnn", "lstm"))
+    """
+    if isinstance(value, np.ndarray) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}." + hint)
 
 
 def check_array(
@@ -252,3 +287,30 @@ def check_cache(
             f"cache is missing key(s) {missing}; expected the dict returned by {where} "
             f"(keys {list(keys)}). Pass the cache of the matching forward call."
         )
+
+
+def check_gate_inputs(
+    h_prev: object, x: object, W: object, b: object, w_name: str, b_name: str
+) -> int:
+    """Check the four arguments of an affine gate ``act([h_prev, x] W + b)``; return H.
+
+    ``h_prev`` (N, H), ``x`` (N, D), ``W`` (H + D, H) and ``b`` (H,); the
+    messages name ``W`` and ``b`` as ``w_name`` and ``b_name`` (e.g. ``"W_f"``).
+    """
+    dims: dict[str, int] = {}
+    check_array("h_prev", h_prev, ("N", "H"), dims)
+    check_array("x", x, ("N", "D"), dims)
+    check_array(w_name, W, ("H + D", "H"), dims)
+    check_array(b_name, b, ("H",), dims)
+    return dims["H"]
+
+
+def check_gate_cache(dout: object, cache: object, dout_name: str, where: str) -> tuple:
+    """Check the upstream gradient and cache of an affine gate's backward; return the cache.
+
+    The cache is the tuple ``(z, W, out, H)`` that the gate ``where`` returned;
+    ``dout`` must have the shape of ``out``.
+    """
+    check_cache(cache, ("z", "W", "out", "H"), where, as_tuple=True)
+    check_array(dout_name, dout, cache[2].shape)  # type: ignore[index]
+    return cache  # type: ignore[return-value]

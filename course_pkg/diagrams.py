@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_choice
+
 __all__ = [
     "LSTM_PARTS",
     "GRU_PARTS",
@@ -87,13 +89,6 @@ _GRU_EQUATIONS = types.MappingProxyType({
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_choice(name: str, value: Any, options: Sequence[Any]) -> None:
-    """Raise ValueError unless ``value`` is one of ``options``."""
-    if value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
 
 
 def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
@@ -233,7 +228,7 @@ def draw_lstm_cell(highlight: str | None = None, ax: Any = None) -> Any:
     --------
     Book chapters 3-7 (one highlighted part per chapter); Olah (2015).
     """
-    _check_choice("highlight", highlight, (None, *LSTM_PARTS))
+    check_choice("highlight", highlight, (None, *LSTM_PARTS))
     ax = _new_axes(ax, (8.0, 4.6))
     p = _Painter(ax, highlight)
     r = 0.32
@@ -345,7 +340,7 @@ def draw_gru_cell(highlight: str | None = None, ax: Any = None) -> Any:
     --------
     Book chapter 8, "The GRU".
     """
-    _check_choice("highlight", highlight, (None, *GRU_PARTS))
+    check_choice("highlight", highlight, (None, *GRU_PARTS))
     ax = _new_axes(ax, (8.0, 4.6))
     p = _Painter(ax, highlight)
     r = 0.32
@@ -448,7 +443,7 @@ def draw_unrolled_rnn(T: int = 4, cell: str = "RNN", ax: Any = None) -> Any:
     --------
     Book chapter 1, "Why sequences need memory".
     """
-    _check_choice("cell", cell, ("RNN", "LSTM", "GRU"))
+    check_choice("cell", cell, ("RNN", "LSTM", "GRU"))
     if isinstance(T, bool) or not isinstance(T, int | np.integer) or not 1 <= T <= 8:
         raise ValueError(f"T must be an int between 1 and 8; got {T!r}.")
     T = int(T)

@@ -26,8 +26,8 @@ swapped (see the book's appendix A).
 The step functions are composed of one small function per gate
 (:func:`~course_pkg.gru_gates.update_gate`, :func:`~course_pkg.gru_gates.reset_gate`,
 :func:`~course_pkg.gru_gates.gru_candidate`, :func:`~course_pkg.gru_gates.gru_state_update`),
-which live in :mod:`course_pkg.gru_gates` as chapter 8 presents them and are
-re-exported here, so ``course_pkg.gru.update_gate`` works too. :func:`gru_forward`
+which live in :mod:`course_pkg.gru_gates` as chapter 8 presents them (import
+them, and :data:`~course_pkg.gru_gates.VARIANTS`, from there). :func:`gru_forward`
 and :func:`gru_backward` fuse the gates, do the input products for all time
 steps at once and form the weight gradients with large products at the end.
 
@@ -50,8 +50,7 @@ import numpy as np
 
 from ._checks import check_array, check_cache, check_params
 from .gru_gates import (
-    VARIANTS,
-    _check_variant,
+    check_variant,
     gru_candidate,
     gru_candidate_backward,
     gru_state_update,
@@ -64,21 +63,12 @@ from .gru_gates import (
 
 __all__ = [
     "GATES",
-    "VARIANTS",
     "gru_backward",
-    "gru_candidate",
-    "gru_candidate_backward",
     "gru_forward",
     "gru_param_shapes",
-    "gru_state_update",
-    "gru_state_update_backward",
     "gru_step_backward",
     "gru_step_forward",
     "init_gru_params",
-    "reset_gate",
-    "reset_gate_backward",
-    "update_gate",
-    "update_gate_backward",
 ]
 
 #: Gate names in the order the fused weights stack them.
@@ -103,7 +93,7 @@ def gru_param_shapes(variant: str = "reset_after") -> dict[str, tuple[str, ...]]
     init_gru_params
     Book chapter 8, "The GRU".
     """
-    _check_variant(variant)
+    check_variant(variant)
     shapes: dict[str, tuple[str, ...]] = {}
     for gate in GATES:
         shapes[f"W_{gate}"] = ("H + D", "H")
@@ -160,7 +150,7 @@ def init_gru_params(
     >>> sorted(init_gru_params(3, 2, rng=0, variant="cho"))
     ['W_n', 'W_r', 'W_z', 'b_n', 'b_r', 'b_z']
     """
-    _check_variant(variant)
+    check_variant(variant)
     rng = np.random.default_rng(rng)
     bound = 1.0 / np.sqrt(H)
     return {
@@ -208,7 +198,7 @@ def gru_step_forward(
     --------
     Book chapter 8, "The GRU"; assignment 07.
     """
-    _check_variant(variant)
+    check_variant(variant)
     dims: dict[str, int] = {}
     check_array("x", x, ("N", "D"), dims)
     check_array("h_prev", h_prev, ("N", "H"), dims)
@@ -319,7 +309,7 @@ def gru_forward(
     >>> hs.shape, sorted(cache["gates"])
     ((4, 2, 5), ['n', 'r', 'z'])
     """
-    _check_variant(variant)
+    check_variant(variant)
     dims: dict[str, int] = {}
     check_array("X", X, ("T", "N", "D"), dims)
     check_array("h0", h0, ("N", "H"), dims)

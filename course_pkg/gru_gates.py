@@ -4,9 +4,10 @@ These are the teaching versions: chapter 8 shows them one at a time and
 assignment 07 asks students to compose them into a step.
 :mod:`course_pkg.gru` builds the cell from them (:func:`course_pkg.gru.gru_step_forward`)
 and fuses the three products into one for the whole sequence
-(:func:`course_pkg.gru.gru_forward`); it also re-exports every name here.
+(:func:`course_pkg.gru.gru_forward`).
 
-Conventions (``COURSE.md``): one step ``x`` is ``(N, D)``, states are
+Conventions (the book's appendix A, "Notation and conventions", and
+``docs/notation.md``): one step ``x`` is ``(N, D)``, states are
 ``(N, H)``; the two sigmoid gates read ``[h_prev, x]`` of shape ``(N, H + D)``
 through a weight of shape ``(H + D, H)`` (rows ``[:H]`` read ``h_prev``, rows
 ``[H:]`` read ``x``) and a bias of shape ``(H,)``.
@@ -45,9 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_cache
+from ._checks import check_array, check_cache, check_gate_cache, check_gate_inputs
 from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
-from .lstm_gates import _affine_gate, _affine_gate_backward
 
 __all__ = [
     "VARIANTS",
@@ -65,22 +65,14 @@ __all__ = [
 VARIANTS = ("reset_after", "cho")
 
 
-def _check_variant(variant: object) -> str:
+def check_variant(variant: object) -> str:
+    """Return ``variant`` if it is one of :data:`VARIANTS`, else raise ValueError."""
     if not isinstance(variant, str) or variant not in VARIANTS:
         raise ValueError(
             f"variant must be one of {VARIANTS}, got {variant!r}. Use 'reset_after' "
             "(PyTorch/cuDNN, the default) or 'cho' (Cho et al. 2014: reset before the product)."
         )
     return variant
-
-
-def _sigmoid_gate(h_prev, x, W, b, w_name, b_name):
-    # The same affine-then-nonlinearity gate as the LSTM's (course_pkg.lstm_gates).
-    return _affine_gate(h_prev, x, W, b, w_name, b_name, sigmoid)
-
-
-def _sigmoid_gate_backward(ds, cache, ds_name, where):
-    return _affine_gate_backward(ds, cache, sigmoid_backward, ds_name, where)
 
 
 def update_gate(
@@ -111,7 +103,10 @@ def update_gate(
     --------
     Book chapter 8, "The GRU"; assignment 07.
     """
-    return _sigmoid_gate(h_prev, x, W_z, b_z, "W_z", "b_z")
+    H = check_gate_inputs(h_prev, x, W_z, b_z, "W_z", "b_z")
+    hx = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    z = sigmoid(hx @ W_z + b_z)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return z, (hx, W_z, z, H)
 
 
 def update_gate_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -143,7 +138,10 @@ def update_gate_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]
     update_gate
     Book chapter 8, "The GRU"; assignment 07.
     """
-    return _sigmoid_gate_backward(dz, cache, "dz", "update_gate")
+    hx, W_z, z, H = check_gate_cache(dz, cache, "dz", "update_gate")
+    da = sigmoid_backward(dz, z)  # (N, H): gradient at hx @ W_z + b_z
+    dhx = da @ W_z.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dhx[:, :H], dhx[:, H:], hx.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_z, db_z
 
 
 def reset_gate(
@@ -171,7 +169,10 @@ def reset_gate(
     --------
     Book chapter 8, "The GRU"; assignment 07.
     """
-    return _sigmoid_gate(h_prev, x, W_r, b_r, "W_r", "b_r")
+    H = check_gate_inputs(h_prev, x, W_r, b_r, "W_r", "b_r")
+    hx = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    r = sigmoid(hx @ W_r + b_r)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return r, (hx, W_r, r, H)
 
 
 def reset_gate_backward(dr: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -203,7 +204,10 @@ def reset_gate_backward(dr: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     reset_gate
     Book chapter 8, "The GRU"; assignment 07.
     """
-    return _sigmoid_gate_backward(dr, cache, "dr", "reset_gate")
+    hx, W_r, r, H = check_gate_cache(dr, cache, "dr", "reset_gate")
+    da = sigmoid_backward(dr, r)  # (N, H): gradient at hx @ W_r + b_r
+    dhx = da @ W_r.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dhx[:, :H], dhx[:, H:], hx.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_r, db_r
 
 
 def gru_candidate(
@@ -245,7 +249,7 @@ def gru_candidate(
     --------
     Book chapter 8, "The GRU"; assignment 07.
     """
-    _check_variant(variant)
+    check_variant(variant)
     dims: dict[str, int] = {}
     check_array("h_prev", h_prev, ("N", "H"), dims)
     check_array("x", x, ("N", "D"), dims)

@@ -4,7 +4,8 @@ These are the teaching versions: chapters 3 to 6 show them one at a time and
 assignments 01 to 04 ask students to write them. :mod:`course_pkg.lstm`
 composes them into a cell and fuses the four products into one for speed.
 
-Conventions (``COURSE.md``): one step ``x`` is ``(N, D)``, states are
+Conventions (the book's appendix A, "Notation and conventions", and
+``docs/notation.md``): one step ``x`` is ``(N, D)``, states are
 ``(N, H)``; every gate reads ``z = [h_prev, x]`` of shape ``(N, H + D)``
 through a weight of shape ``(H + D, H)`` and a bias of shape ``(H,)``.
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_cache
+from ._checks import check_array, check_cache, check_gate_cache, check_gate_inputs
 from .activations import sigmoid, sigmoid_backward, tanh, tanh_backward
 
 __all__ = [
@@ -84,29 +85,6 @@ def concat_inputs(h_prev: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.concatenate([h_prev, x], axis=1)  # (N, H + D)
 
 
-def _affine_gate(h_prev, x, W, b, w_name, b_name, nonlinearity):
-    dims: dict[str, int] = {}
-    check_array("h_prev", h_prev, ("N", "H"), dims)
-    check_array("x", x, ("N", "D"), dims)
-    check_array(w_name, W, ("H + D", "H"), dims)
-    check_array(b_name, b, ("H",), dims)
-    z = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
-    a = z @ W + b  # (N, H)
-    out = nonlinearity(a)  # (N, H)
-    return out, (z, W, out, dims["H"])
-
-
-def _affine_gate_backward(dout, cache, derivative, dout_name, where):
-    check_cache(cache, ("z", "W", "out", "H"), where, as_tuple=True)
-    z, W, out, H = cache
-    check_array(dout_name, dout, out.shape)
-    da = derivative(dout, out)  # (N, H)
-    dW = z.T @ da  # (H + D, H)
-    db = da.sum(axis=0)  # (H,)
-    dz = da @ W.T  # (N, H + D)
-    return dz[:, :H], dz[:, H:], dW, db
-
-
 def forget_gate(
     h_prev: np.ndarray, x: np.ndarray, W_f: np.ndarray, b_f: np.ndarray
 ) -> tuple[np.ndarray, tuple]:
@@ -137,7 +115,10 @@ def forget_gate(
     --------
     Book chapter 3, "The forget gate"; assignment 01.
     """
-    return _affine_gate(h_prev, x, W_f, b_f, "W_f", "b_f", sigmoid)
+    H = check_gate_inputs(h_prev, x, W_f, b_f, "W_f", "b_f")
+    z = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    f = sigmoid(z @ W_f + b_f)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return f, (z, W_f, f, H)
 
 
 def forget_gate_backward(df: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -169,7 +150,10 @@ def forget_gate_backward(df: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]
     forget_gate
     Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
     """
-    return _affine_gate_backward(df, cache, sigmoid_backward, "df", "forget_gate")
+    z, W_f, f, H = check_gate_cache(df, cache, "df", "forget_gate")
+    da = sigmoid_backward(df, f)  # (N, H): gradient at z @ W_f + b_f
+    dz = da @ W_f.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dz[:, :H], dz[:, H:], z.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_f, db_f
 
 
 def input_gate(
@@ -197,7 +181,10 @@ def input_gate(
     --------
     Book chapter 4, "The input gate and the candidate"; assignment 02.
     """
-    return _affine_gate(h_prev, x, W_i, b_i, "W_i", "b_i", sigmoid)
+    H = check_gate_inputs(h_prev, x, W_i, b_i, "W_i", "b_i")
+    z = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    i = sigmoid(z @ W_i + b_i)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return i, (z, W_i, i, H)
 
 
 def input_gate_backward(di: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -229,7 +216,10 @@ def input_gate_backward(di: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     input_gate
     Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
     """
-    return _affine_gate_backward(di, cache, sigmoid_backward, "di", "input_gate")
+    z, W_i, i, H = check_gate_cache(di, cache, "di", "input_gate")
+    da = sigmoid_backward(di, i)  # (N, H): gradient at z @ W_i + b_i
+    dz = da @ W_i.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dz[:, :H], dz[:, H:], z.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_i, db_i
 
 
 def candidate(
@@ -259,7 +249,10 @@ def candidate(
     --------
     Book chapter 4, "The input gate and the candidate"; assignment 02.
     """
-    return _affine_gate(h_prev, x, W_g, b_g, "W_g", "b_g", tanh)
+    H = check_gate_inputs(h_prev, x, W_g, b_g, "W_g", "b_g")
+    z = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    g = tanh(z @ W_g + b_g)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return g, (z, W_g, g, H)
 
 
 def candidate_backward(dg: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -291,7 +284,10 @@ def candidate_backward(dg: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     candidate
     Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
     """
-    return _affine_gate_backward(dg, cache, tanh_backward, "dg", "candidate")
+    z, W_g, g, H = check_gate_cache(dg, cache, "dg", "candidate")
+    da = tanh_backward(dg, g)  # (N, H): gradient at z @ W_g + b_g
+    dz = da @ W_g.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dz[:, :H], dz[:, H:], z.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_g, db_g
 
 
 def output_gate(
@@ -319,7 +315,10 @@ def output_gate(
     --------
     Book chapter 6, "The output gate"; assignment 04.
     """
-    return _affine_gate(h_prev, x, W_o, b_o, "W_o", "b_o", sigmoid)
+    H = check_gate_inputs(h_prev, x, W_o, b_o, "W_o", "b_o")
+    z = np.concatenate([h_prev, x], axis=1)  # (N, H + D)
+    o = sigmoid(z @ W_o + b_o)  # (N, H + D) @ (H + D, H) -> (N, H)
+    return o, (z, W_o, o, H)
 
 
 def output_gate_backward(do: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
@@ -351,7 +350,10 @@ def output_gate_backward(do: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]
     output_gate
     Book chapter 7, "The whole cell, through time" (backpropagation); assignment 06.
     """
-    return _affine_gate_backward(do, cache, sigmoid_backward, "do", "output_gate")
+    z, W_o, o, H = check_gate_cache(do, cache, "do", "output_gate")
+    da = sigmoid_backward(do, o)  # (N, H): gradient at z @ W_o + b_o
+    dz = da @ W_o.T  # (N, H) @ (H, H + D) -> (N, H + D)
+    return dz[:, :H], dz[:, H:], z.T @ da, da.sum(axis=0)  # dh_prev, dx, dW_o, db_o
 
 
 def cell_update(

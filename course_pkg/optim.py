@@ -33,7 +33,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._checks import check_array
+from ._checks import check_array, check_finite
 
 __all__ = [
     "adam_init",
@@ -51,18 +51,11 @@ Params = dict[str, np.ndarray]
 # validation helpers
 
 
-def _check_finite_grad(name: str, g: np.ndarray) -> None:
-    """Reject NaN/inf in a gradient with advice on what to do."""
-    if not np.all(np.isfinite(g)):
-        bad = np.argwhere(~np.isfinite(g))
-        first = tuple(int(i) for i in bad[0])
-        kind = "NaN" if np.isnan(g[first]) else "inf"
-        raise ValueError(
-            f"grads['{name}'] contains {len(bad)} non-finite value(s) ({kind} at index "
-            f"{first}). Exploding gradients? Try clipping (clip_by_global_norm, or "
+def _grad_advice(name: str) -> str:
+    """What to try when ``grads[name]`` is not finite (for :func:`check_finite`)."""
+    return (f"Exploding gradients? Try clipping (clip_by_global_norm, or "
             f"train(..., clip=1.0)), a smaller learning rate, or a better initialisation; "
-            f"then check the backward pass that produced grads['{name}']."
-        )
+            f"then check the backward pass that produced grads['{name}'].")
 
 
 def _check_grads(grads: object, where: str = "grads") -> None:
@@ -74,7 +67,7 @@ def _check_grads(grads: object, where: str = "grads") -> None:
     for key, g in grads.items():
         check_array(f"{where}['{key}']", g, tuple(f"d{i}" for i in range(np.ndim(g))),
                     {}, finite=False)
-        _check_finite_grad(key, g)
+        check_finite(f"grads['{key}']", g, _grad_advice(key))
 
 
 def _check_params_grads(params: object, grads: object) -> None:

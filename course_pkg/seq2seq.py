@@ -43,7 +43,14 @@ Parameters (a flat dict, so that :mod:`course_pkg.optim` can update it):
 (``W_f, b_f, ...`` for the LSTM, ``W_z, b_z, W_r, b_r, W_n, b_n, b_hn`` for
 the GRU), with weights (H + E, H); ``W_out`` (H or 2H, V_tgt), ``b_out``
 (V_tgt,); and for additive attention ``att_W_q, att_W_k`` (H, A), ``att_b,
-att_v`` (A,).
+att_v`` (A,). The cells' keys and shapes come from the registry
+:mod:`course_pkg.cells`.
+
+A parameter dict does not say which cell and attention it was made for (a
+dot-product and a scaled dot-product model have the same keys), so the
+functions here take ``cell`` and ``attention`` explicitly, and a trained
+model travels as a :class:`Seq2SeqModel`: its :class:`Seq2SeqSpec` plus its
+parameters.
 
 References
 ----------
@@ -59,17 +66,23 @@ attention-based neural machine translation. EMNLP.
 
 from __future__ import annotations
 
+import types
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._checks import check_array, check_cache, check_params
+from . import cells
+from ._checks import check_array, check_cache, check_choice, check_params
 from .attention import attention_backward, attention_forward, init_additive_params
 from .losses import softmax_cross_entropy
-from .lstm import GATES, init_lstm_params, lstm_backward, lstm_forward
 
 __all__ = [
     "ATTENTIONS",
     "CELLS",
     "GRU_VARIANT",
+    "Seq2SeqModel",
+    "Seq2SeqSpec",
     "greedy_decode",
     "init_seq2seq_params",
     "seq2seq_backward",
@@ -78,7 +91,7 @@ __all__ = [
     "seq2seq_param_shapes",
 ]
 
-#: Recurrent cells accepted for encoder and decoder.
+#: Recurrent cells accepted for encoder and decoder (of those in :data:`course_pkg.cells.CELLS`).
 CELLS = ("lstm", "gru")
 #: Attention choices (``None`` = the plain encoder-decoder of chapter 9).
 ATTENTIONS = (None, "dot", "scaled_dot", "additive")
@@ -86,20 +99,74 @@ ATTENTIONS = (None, "dot", "scaled_dot", "additive")
 GRU_VARIANT = "reset_after"
 
 
-def _cell_keys(cell: str) -> dict[str, tuple[str, ...]]:
-    """Symbolic shapes of one cell's parameters, input size E and hidden size H."""
-    if cell == "lstm":
-        keys = [f"W_{g}" for g in GATES] + [f"b_{g}" for g in GATES]
-    else:
-        keys = ["W_z", "W_r", "W_n", "b_z", "b_r", "b_n", "b_hn"]
-    return {k: (("H + E", "H") if k.startswith("W_") else ("H",)) for k in keys}
-
-
 def _check_choice(cell: str, attention: str | None) -> None:
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}.")
-    if attention not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}.")
+    check_choice("cell", cell, CELLS)
+    check_choice("attention", attention, ATTENTIONS)
+
+
+def _cell_spec(cell: str) -> cells.CellSpec:
+    """The encoder's and decoder's cell in the registry (the GRU is :data:`GRU_VARIANT`)."""
+    return cells.get_cell(cell, GRU_VARIANT if cell == "gru" else None)
+
+
+@dataclass(frozen=True)
+class Seq2SeqSpec:
+    """What kind of encoder-decoder a parameter dict belongs to.
+
+    Attributes
+    ----------
+    cell : {"lstm", "gru"}
+        Encoder and decoder cell (the GRU is the reset-after variant).
+    attention : {None, "dot", "scaled_dot", "additive"}
+        None is the plain encoder-decoder of chapter 9.
+
+    Raises ValueError on an unknown cell or attention. A plain, immutable
+    record: pass ``spec.cell`` and ``spec.attention`` to the functions of
+    this module, or keep it with the parameters in a :class:`Seq2SeqModel`.
+    """
+
+    cell: str = "lstm"
+    attention: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice(self.cell, self.attention)
+
+
+@dataclass(frozen=True, eq=False)
+class Seq2SeqModel(Mapping):
+    """A trained (or initialised) encoder-decoder: its spec and its parameters.
+
+    Attributes
+    ----------
+    spec : Seq2SeqSpec
+        How to run the parameters; decoding reads the attention kind from
+        here, never from the parameter keys.
+    params : mapping of str -> ndarray
+        From :func:`init_seq2seq_params` with ``spec.cell`` and
+        ``spec.attention`` (stored as a read-only mapping).
+
+    The model is also a read-only mapping over ``params`` (``model["W_out"]``,
+    ``for key in model``), so code that reads parameters keeps working.
+    """
+
+    spec: Seq2SeqSpec
+    params: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, Seq2SeqSpec):
+            raise ValueError(f"spec must be a Seq2SeqSpec, got {type(self.spec).__name__}.")
+        check_params(self.params, seq2seq_param_shapes(self.spec.cell, self.spec.attention),
+                     {})
+        object.__setattr__(self, "params", types.MappingProxyType(dict(self.params)))
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
 
 
 def seq2seq_param_shapes(cell: str = "lstm", attention: str | None = None) -> dict:
@@ -123,8 +190,9 @@ def seq2seq_param_shapes(cell: str = "lstm", attention: str | None = None) -> di
     """
     _check_choice(cell, attention)
     shapes: dict[str, tuple[str, ...]] = {"E_src": ("V_src", "E"), "E_tgt": ("V_tgt", "E")}
+    cell_shapes = cells.param_shapes(_cell_spec(cell), input_dim="E")
     for prefix in ("enc_", "dec_"):
-        shapes.update({prefix + k: s for k, s in _cell_keys(cell).items()})
+        shapes.update({prefix + k: s for k, s in cell_shapes.items()})
     shapes["W_out"] = ("H" if attention is None else "2H", "V_tgt")
     shapes["b_out"] = ("V_tgt",)
     if attention == "additive":
@@ -190,12 +258,7 @@ def init_seq2seq_params(
         "E_tgt": rng.normal(0.0, 1.0, size=(tgt_vocab, E)),
     }
     for prefix in ("enc_", "dec_"):
-        if cell == "lstm":
-            part = init_lstm_params(E, H, rng, forget_bias=1.0)
-        else:
-            from .gru import init_gru_params
-
-            part = init_gru_params(E, H, rng, variant=GRU_VARIANT)
+        part = cells.init_params(_cell_spec(cell), E, H, rng, forget_bias=1.0)
         params.update({prefix + k: v for k, v in part.items()})
     F = H if attention is None else 2 * H
     bound = 1.0 / np.sqrt(F)
@@ -211,26 +274,6 @@ def init_seq2seq_params(
 
 def _sub(params: dict, prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
-
-
-def _cell_forward(cell, X, h0, c0, params):
-    """Run ``cell`` over X (T, N, E): returns (hs, cs or None, cache)."""
-    if cell == "lstm":
-        return lstm_forward(X, h0, c0, params)
-    from .gru import gru_forward
-
-    hs, cache = gru_forward(X, h0, params, variant=GRU_VARIANT)
-    return hs, None, cache
-
-
-def _cell_backward(cell, dhs, cache, dc_last):
-    """Backward of :func:`_cell_forward`: returns (dX, dh0, dc0 or None, grads)."""
-    if cell == "lstm":
-        return lstm_backward(dhs, cache, dc_last)
-    from .gru import gru_backward
-
-    dX, dh0, grads = gru_backward(dhs, cache)
-    return dX, dh0, None, grads
 
 
 def _check_tokens(name: str, tokens: np.ndarray, shape, dims: dict, vocab: int) -> None:
@@ -267,35 +310,34 @@ def _check_src(src, src_mask, params, cell, attention, dims) -> np.ndarray:
 
 
 def _encode(src, lengths, params, cell):
-    """Packed encoder: (enc_hs (S, N, H), h_final, c_final or None, segments).
+    """Packed encoder: (enc_hs (S, N, H), final state tuple, segments).
 
     With the distinct lengths :math:`L_1 < L_2 < \\dots`, segment ``g`` runs
     steps ``[L_{g-1}, L_g)`` for the sequences still going (length >= L_g),
     starting from their states at the end of the previous segment. Every step
     is computed once, and a sequence stops being updated after its last token.
+    The state is ``(h,)`` or, for the LSTM, ``(h, c)``, each (N, H).
     """
+    spec = _cell_spec(cell)
     S, N = src.shape
-    H = params["enc_b_z" if cell == "gru" else "enc_b_f"].shape[0]
-    dtype = np.result_type(*params.values())
     enc = _sub(params, "enc_")
+    H = cells.cell_sizes(spec, enc)[1]
+    dtype = np.result_type(*params.values())
     X = params["E_src"][src]  # (S, N, E)
     enc_hs = np.zeros((S, N, H), dtype=dtype)
-    h = np.zeros((N, H), dtype=dtype)
-    c = np.zeros((N, H), dtype=dtype) if cell == "lstm" else None
+    state = cells.zero_state(spec, N, H, dtype)
     segments = []
     start = 0
     for L in np.unique(lengths):
         L = int(L)
         active = np.flatnonzero(lengths >= L)  # sequences with tokens in [start, L)
-        c_in = c[active] if c is not None else None
-        hs, cs, cache = _cell_forward(cell, X[start:L, active], h[active], c_in, enc)
+        hs, last, cache = spec.forward(X[start:L, active], tuple(s[active] for s in state), enc)
         enc_hs[start:L, active] = hs  # (L - start, n, H)
-        h[active] = hs[-1]
-        if c is not None:
-            c[active] = cs[-1]
+        for s_all, s_last in zip(state, last):
+            s_all[active] = s_last  # (n, H)
         segments.append((start, L, active, cache))
         start = L
-    return enc_hs, h, c, segments
+    return enc_hs, state, segments
 
 
 def _output(dec_hs, enc_hs, src_mask, params, attention):
@@ -378,9 +420,9 @@ def seq2seq_forward(
     dims: dict[str, int] = {}
     lengths = _check_src(src, src_mask, params, cell, attention, dims)
     _check_tokens("tgt_in", tgt_in, ("T", "N"), dims, dims["V_tgt"])
-    enc_hs, h_fin, c_fin, segments = _encode(src, lengths, params, cell)
+    enc_hs, state_fin, segments = _encode(src, lengths, params, cell)
     X_dec = params["E_tgt"][tgt_in]  # (T, N, E)
-    dec_hs, _, dec_cache = _cell_forward(cell, X_dec, h_fin, c_fin, _sub(params, "dec_"))
+    dec_hs, _, dec_cache = _cell_spec(cell).forward(X_dec, state_fin, _sub(params, "dec_"))
     logits, feat, weights, att_cache = _output(dec_hs, enc_hs, src_mask, params, attention)
     cache = {
         "src": src, "tgt_in": tgt_in, "cell": cell, "attention": weights,
@@ -445,26 +487,24 @@ def seq2seq_backward(dlogits: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
         ddec += dQ.transpose(1, 0, 2)  # (T, N, H)
         denc = (dK + dV).transpose(1, 0, 2)  # (S, N, H): keys and values are both enc_hs
         grads.update({f"att_{k}": v for k, v in datt.items()})
-    dX_dec, dh0, dc0, dec_grads = _cell_backward(cell, ddec, cache["dec_cache"], None)
+    spec = _cell_spec(cell)
+    dX_dec, dstate, dec_grads = spec.backward(ddec, cache["dec_cache"])
     grads.update({f"dec_{k}": v for k, v in dec_grads.items()})
     dE_tgt = np.zeros_like(params["E_tgt"])
     np.add.at(dE_tgt, cache["tgt_in"].ravel(), dX_dec.reshape(T * N, E))  # (V_tgt, E)
     dX_src = np.zeros((S, N, E), dtype=dX_dec.dtype)
     enc_grads: dict[str, np.ndarray] = {}
-    # dh, dc: gradient w.r.t. each sequence's state at the end of the segment being
-    # processed; it starts as what the decoder handed back for the final states.
-    dh, dc = dh0, dc0
+    # dstate: gradient w.r.t. each sequence's state ((h,) or (h, c)) at the end of the
+    # segment being processed; it starts as what the decoder handed back for the
+    # final states.
     for start, L, active, scache in reversed(cache["segments"]):
         if denc is None:
             dhs = np.zeros((L - start, active.size, H), dtype=dX_dec.dtype)
         else:
             dhs = denc[start:L, active]  # (L - start, n, H), a copy (fancy indexing)
-        dhs[-1] += dh[active]
-        dc_last = dc[active] if dc is not None else None
-        dX, dh_in, dc_in, g = _cell_backward(cell, dhs, scache, dc_last)
-        dh[active] = dh_in
-        if dc is not None:
-            dc[active] = dc_in
+        dX, dstate_in, g = spec.backward(dhs, scache, tuple(d[active] for d in dstate))
+        for d_all, d_in in zip(dstate, dstate_in):
+            d_all[active] = d_in  # (n, H)
         dX_src[start:L, active] = dX  # (L - start, n, E)
         for k, v in g.items():
             enc_grads[k] = enc_grads[k] + v if k in enc_grads else v
@@ -576,16 +616,15 @@ def greedy_decode(
     if not isinstance(max_len, int | np.integer) or max_len < 1:
         raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
     N = src.shape[1]
-    enc_hs, h, c, _ = _encode(src, lengths, params, cell)
+    enc_hs, state, _ = _encode(src, lengths, params, cell)
+    spec = _cell_spec(cell)
     dec = _sub(params, "dec_")
     tokens = np.empty((max_len, N), dtype=np.int64)
     weights = None if attention is None else np.empty((N, max_len, src.shape[0]), enc_hs.dtype)
     y = np.full(N, bos, dtype=np.int64)
     for t in range(max_len):
         x = params["E_tgt"][y][None]  # (1, N, E)
-        hs, cs, _ = _cell_forward(cell, x, h, c, dec)  # (1, N, H)
-        h = hs[0]
-        c = cs[0] if cs is not None else None
+        hs, state, _ = spec.forward(x, state, dec)  # (1, N, H), state (N, H) each
         logits, _, w, _ = _output(hs, enc_hs, src_mask, params, attention)  # (1, N, V)
         if w is not None:
             weights[:, t] = w[:, 0]  # (N, S)

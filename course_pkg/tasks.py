@@ -12,10 +12,9 @@ Each task isolates one thing a recurrent network must do:
 * :func:`reverse_task` -- read a string of random symbols and write it
   backwards, as an encoder-decoder task: the content to carry grows with
   the length (chapters 9 and 10; after Sutskever et al. 2014).
-* :func:`date_task` -- translate human-written dates ("Mon 23 Nov 2026") into
-  ISO ("2026-11-23") with an encoder-decoder (chapters 9 and 10). It lives in
-  :mod:`course_pkg.dates` with its vocabularies and helpers, and is
-  re-exported here so that ``course_pkg.tasks.date_task`` keeps working.
+* The date task of chapters 9 and 10 (human-written dates to ISO) lives in
+  :mod:`course_pkg.dates` with its vocabularies and helpers:
+  :func:`course_pkg.dates.date_task`.
 
 Every generator takes ``rng`` as an int seed or a ``numpy.random.Generator``;
 the same seed gives identical arrays. Sequences are time-major: token arrays
@@ -47,49 +46,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_count
-from ._tokens import SpecialIds, decode_ids, length_mask
-
-# The date task lives in course_pkg.dates; its names are re-exported here so that
-# ``course_pkg.tasks.date_task`` and ``from course_pkg.tasks import DateTask`` keep working.
-from .dates import (
-    BOS,
-    DATE_FORMATS,
-    EOS,
-    MONTHS,
-    PAD,
-    WEEKDAYS,
-    DateTask,
-    date_source_vocab,
-    date_target_vocab,
-    date_task,
-    decode_source,
-    decode_target,
-    encode_dates,
-    format_date,
-)
+from ._tokens import BOS, EOS, PAD, SpecialIds, decode_ids, length_mask
 
 __all__ = [
     "BOS",
-    "DATE_FORMATS",
     "EOS",
-    "MONTHS",
     "PAD",
-    "WEEKDAYS",
     "AgreementTask",
     "CopyTask",
-    "DateTask",
     "ReverseTask",
     "adding_task",
     "agreement_batches",
     "agreement_task",
     "copy_task",
-    "date_source_vocab",
-    "date_target_vocab",
-    "date_task",
-    "decode_source",
-    "decode_target",
-    "encode_dates",
-    "format_date",
     "one_hot",
     "reverse_task",
 ]

@@ -5,7 +5,7 @@ compare every forward output and gradient with PyTorch through it.
 
 Two layouts
 -----------
-Ours (``COURSE.md``): one weight per gate of shape ``(H + D, H)`` that
+Ours (book appendix A, ``docs/notation.md``): one weight per gate of shape ``(H + D, H)`` that
 multiplies ``z = [h_prev, x]`` from the right; rows ``[:H]`` read ``h_prev``
 and rows ``[H:]`` read ``x``; one bias per gate of shape ``(H,)``.
 
@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_params
+from .cells import param_shapes
 
 __all__ = [
     "TORCH_GATE_ORDER",
@@ -74,15 +75,8 @@ _CLASS_NAMES = types.MappingProxyType({"rnn": "RNN", "lstm": "LSTM", "gru": "GRU
 
 
 def _shapes(kind: str) -> dict[str, tuple[str, ...]]:
-    if kind == "rnn":
-        return {"W": ("H + D", "H"), "b": ("H",)}
-    shapes: dict[str, tuple[str, ...]] = {}
-    for gate in TORCH_GATE_ORDER[kind]:
-        shapes[f"W_{gate}"] = ("H + D", "H")
-        shapes[f"b_{gate}"] = ("H",)
-    if kind == "gru":
-        shapes["b_hn"] = ("H",)
-    return shapes
+    """Our parameter layout of ``kind`` (the GRU is the reset-after one), from the registry."""
+    return param_shapes(kind)
 
 
 def _suffix(gate: str) -> str:

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 from course_pkg import attention as att
-from course_pkg import gru, losses, lstm, lstm_gates, rnn, seq2seq
+from course_pkg import gru, gru_gates, losses, lstm, lstm_gates, rnn, seq2seq
 
 N, D, H, T = 2, 3, 4, 5
 # attention: queries Tq, source S, key size d, value size dv, alignment size A
@@ -219,29 +219,29 @@ def _cases() -> list[Case]:
 
     # ----- gru
     for fwd, bwd, w, b, dname in (
-        (gru.update_gate, gru.update_gate_backward, "W_z", "b_z", "dz"),
-        (gru.reset_gate, gru.reset_gate_backward, "W_r", "b_r", "dr"),
+        (gru_gates.update_gate, gru_gates.update_gate_backward, "W_z", "b_z", "dz"),
+        (gru_gates.reset_gate, gru_gates.reset_gate_backward, "W_r", "b_r", "dr"),
     ):
         kw = _gate_kwargs(w, b)
         add(Case(fwd.__name__, fwd, kw, (w,), ("x",), ("h_prev",), (w,)))
         add(Case(bwd.__name__, bwd, _backward(kw, fwd, dname, lambda o: o[0].shape),
                  (dname,), (dname,), (dname,), ("cache", 1)))
     su = lambda: {"z": _normal(N, H), "n": _normal(N, H), "h_prev": _normal(N, H)}  # noqa: E731
-    add(Case("gru_state_update", gru.gru_state_update, su, ("h_prev",), ("z",), ("n",)))
-    add(Case("gru_state_update_backward", gru.gru_state_update_backward,
-             _backward(su, gru.gru_state_update, "dh", lambda o: o[0].shape),
+    add(Case("gru_state_update", gru_gates.gru_state_update, su, ("h_prev",), ("z",), ("n",)))
+    add(Case("gru_state_update_backward", gru_gates.gru_state_update_backward,
+             _backward(su, gru_gates.gru_state_update, "dh", lambda o: o[0].shape),
              ("dh",), ("dh",), ("dh",), ("cache", 1)))
-    for variant in gru.VARIANTS:
+    for variant in gru_gates.VARIANTS:
         def cand(variant=variant):
             kw = {"h_prev": _normal(N, H), "x": _normal(N, D), "r": _normal(N, H),
                   "W_n": _normal(H + D, H), "b_n": _normal(H), "variant": variant}
             kw["b_hn"] = _normal(H) if variant == "reset_after" else None
             return kw
 
-        add(Case(f"gru_candidate[{variant}]", gru.gru_candidate, cand, ("W_n",), ("r",),
+        add(Case(f"gru_candidate[{variant}]", gru_gates.gru_candidate, cand, ("W_n",), ("r",),
                  ("x",), ("W_n",)))
-        add(Case(f"gru_candidate_backward[{variant}]", gru.gru_candidate_backward,
-                 _backward(cand, gru.gru_candidate, "dn", lambda o: o[0].shape),
+        add(Case(f"gru_candidate_backward[{variant}]", gru_gates.gru_candidate_backward,
+                 _backward(cand, gru_gates.gru_candidate, "dn", lambda o: o[0].shape),
                  ("dn",), ("dn",), ("dn",), ("cache", 1)))
 
         def gstep(variant=variant):

@@ -13,9 +13,13 @@ from course_pkg._checks import (
     _evaluate,
     check_array,
     check_cache,
+    check_choice,
     check_count,
     check_finite,
+    check_gate_cache,
+    check_gate_inputs,
     check_params,
+    evaluate_shape,
     format_shape,
 )
 
@@ -155,3 +159,36 @@ def test_check_cache_dict_and_tuple():
         check_cache((1,), ("a", "b"), "gate", as_tuple=True)
     with pytest.raises(ValueError, match=r"cache must be the tuple returned by gate.*dict"):
         check_cache({"a": 1, "b": 2}, ("a", "b"), "gate", as_tuple=True)
+
+
+def test_evaluate_shape_and_unbound_dimensions():
+    assert evaluate_shape(("H + D", "4H", 2), {"H": 3, "D": 4}) == (7, 12, 2)
+    with pytest.raises(ValueError, match="unbound dimension"):
+        evaluate_shape(("H + D",), {"H": 3})
+
+
+def test_check_choice_names_the_options():
+    check_choice("cell", "gru", ("rnn", "gru"))
+    with pytest.raises(ValueError, match=r"cell must be one of 'rnn', 'gru'; got 'cnn'\. Hint"):
+        check_choice("cell", "cnn", ("rnn", "gru"), " Hint")
+    with pytest.raises(ValueError, match="must be one of"):
+        check_choice("cell", np.zeros(2), ("rnn",))
+
+
+def test_check_finite_custom_advice():
+    with pytest.raises(ValueError, match=r"g contains 1 non-finite value\(s\) \(inf at index "
+                       r"\(0,\)\)\. Clip it\."):
+        check_finite("g", np.array([np.inf, 1.0]), "Clip it.")
+
+
+def test_gate_checks_bind_h_and_check_the_cache():
+    h, x = np.zeros((2, 3)), np.zeros((2, 4))
+    assert check_gate_inputs(h, x, np.zeros((7, 3)), np.zeros(3), "W_f", "b_f") == 3
+    with pytest.raises(ValueError, match=r"W_f has shape \(6, 3\)"):
+        check_gate_inputs(h, x, np.zeros((6, 3)), np.zeros(3), "W_f", "b_f")
+    cache = (np.zeros((2, 7)), np.zeros((7, 3)), np.zeros((2, 3)), 3)
+    assert check_gate_cache(np.ones((2, 3)), cache, "df", "forget_gate") is cache
+    with pytest.raises(ValueError, match="returned by forget_gate"):
+        check_gate_cache(np.ones((2, 3)), cache[:3], "df", "forget_gate")
+    with pytest.raises(ValueError, match="df"):
+        check_gate_cache(np.ones((2, 4)), cache, "df", "forget_gate")

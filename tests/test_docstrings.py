@@ -28,8 +28,9 @@ import tokenize
 import pytest
 
 MODULES = [
-    "activations", "attention", "dates", "diagrams", "gradcheck", "gru", "gru_gates", "init",
-    "losses", "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks", "torch_interop",
+    "activations", "attention", "cells", "dates", "diagrams", "gradcheck", "gru", "gru_gates",
+    "init", "losses", "lstm", "lstm_gates", "optim", "plotting", "rnn", "seq2seq", "tasks",
+    "torch_interop",
     "train", "experiments", "experiments.agreement", "experiments.attention_dates",
     "experiments.bottleneck",
     "experiments.gradient_flow",

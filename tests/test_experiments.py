@@ -142,10 +142,11 @@ def test_agreement_gradients_are_correct():
         params = gradient_flow.init_cell(cell, len(task.vocab), 3, rng)
         params["W_out"] = rng.normal(size=(3, 2))
         params["b_out"] = rng.normal(size=2)
-        _, grads = agreement.agreement_loss_and_grads(params, task)
+        model = agreement.AgreementModel(cell, params)  # shares the arrays of params
+        _, grads = agreement.agreement_loss_and_grads(model, task)
 
-        def loss_fn(params=params):
-            return agreement.agreement_loss_and_grads(params, task)[0]
+        def loss_fn(model=model):
+            return agreement.agreement_loss_and_grads(model, task)[0]
 
         assert check_gradients(loss_fn, params, grads).ok, cell
 
@@ -208,7 +209,7 @@ def test_train_date_model_deterministic():
 def test_attention_map_rows_sum_to_one(attention):
     params, _, task = attention_dates.train_date_model(attention, 0, **DATE_TINY)
     date = "Monday, the 23rd of November 2026"
-    weights, src, out = attention_dates.attention_map(params, date, task, attention=attention)
+    weights, src, out = attention_dates.attention_map(params, date, task)
     assert src == list(date)
     assert weights.shape == (len(out), len(date))
     assert 1 <= len(out) <= 11
@@ -271,7 +272,7 @@ def test_agreement_forward_is_a_linear_readout_of_the_last_state(cell):
     params = gradient_flow.init_cell(cell, len(task.vocab), 4, rng)
     params["W_out"] = rng.normal(size=(4, 2))
     params["b_out"] = rng.normal(size=2)
-    logits, cache = agreement.agreement_forward(params, task.X)
+    logits, cache = agreement.agreement_forward(agreement.AgreementModel(cell, params), task.X)
     assert logits.shape == (5, 2) and cache["cell"] == cell
     assert cache["hs"].shape == (5, 5, 4)
     np.testing.assert_allclose(logits, cache["hs"][-1] @ params["W_out"] + params["b_out"])
@@ -290,3 +291,53 @@ def test_date_predictions_decode_every_source(attention):
     else:
         assert weights.shape == (task.src.shape[1], 11, task.src.shape[0])
         np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+def test_dot_attention_model_is_decoded_with_dot_scores():
+    """Regression: a dot-attention model used to be decoded as scaled_dot (guessed from keys)."""
+    from course_pkg.dates import date_source_vocab, date_target_vocab, date_task
+    from course_pkg.seq2seq import (
+        Seq2SeqModel,
+        Seq2SeqSpec,
+        greedy_decode,
+        init_seq2seq_params,
+        seq2seq_forward,
+    )
+
+    task = date_task(5, rng=3)
+    params = init_seq2seq_params(len(date_source_vocab()), len(date_target_vocab()), 4, 6,
+                                 rng=1, cell="lstm", attention="dot")
+    model = Seq2SeqModel(Seq2SeqSpec("lstm", "dot"), params)
+    _, weights = attention_dates.date_predictions(model, task)
+    tokens, dot_w = greedy_decode(task.src, task.src_mask, params, "lstm", "dot",
+                                  bos=task.bos, max_len=11)
+    _, scaled_w = greedy_decode(task.src, task.src_mask, params, "lstm", "scaled_dot",
+                                bos=task.bos, max_len=11)
+    np.testing.assert_array_equal(weights, dot_w)
+    assert not np.allclose(weights, scaled_w)
+    # teacher forcing on the decoded tokens reproduces dot attention, not scaled_dot
+    tgt_in = np.concatenate([np.full((1, 5), task.bos), tokens[:-1]]).astype(np.int64)
+    _, cache = seq2seq_forward(task.src, task.src_mask, tgt_in, params, "lstm", "dot")
+    np.testing.assert_allclose(cache["attention"], weights, rtol=1e-12, atol=1e-14)
+    weights_map, _, _ = attention_dates.attention_map(model, task.src_strings[0], task)
+    np.testing.assert_allclose(weights_map, dot_w[0, : len(weights_map)], rtol=1e-12)
+
+
+def test_models_carry_their_spec_and_refuse_bare_dicts():
+    from course_pkg.seq2seq import Seq2SeqModel, Seq2SeqSpec, init_seq2seq_params
+
+    model, _, task = attention_dates.train_date_model("dot", 0, **DATE_TINY)
+    assert isinstance(model, Seq2SeqModel) and model.spec == Seq2SeqSpec("lstm", "dot")
+    assert set(model) == set(model.params) and model["W_out"].shape == (16, len(task.tgt_vocab))
+    with pytest.raises(ValueError, match="needs the model returned by train_date_model"):
+        attention_dates.date_predictions(dict(model.params), task)
+    with pytest.raises(ValueError, match="attention must be one of"):
+        Seq2SeqSpec("lstm", "luong")
+    with pytest.raises(ValueError, match="missing key"):
+        Seq2SeqModel(Seq2SeqSpec("gru", "dot"), init_seq2seq_params(5, 5, 2, 3, 0, "lstm", "dot"))
+    lstm_model, _, _ = agreement.train_agreement("lstm", 3, 0, **TINY)
+    assert isinstance(lstm_model, agreement.AgreementModel) and lstm_model.cell == "lstm"
+    with pytest.raises(ValueError, match="must be an AgreementModel"):
+        agreement.agreement_forward(dict(lstm_model.params), task.src)
+    with pytest.raises(ValueError, match="missing key"):
+        agreement.AgreementModel("gru", lstm_model.params)

@@ -1,7 +1,7 @@
 """Tests for course_pkg.tasks: shapes, dtypes, seeding, and labels that match the data.
 
 The date task lives in course_pkg.dates and is tested in test_dates.py (which also
-checks that course_pkg.tasks re-exports it).
+checks that course_pkg.tasks does not re-export it).
 """
 
 from __future__ import annotations

@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .gradient_flow import _check_int
-
-#: The attention kinds of :func:`course_pkg.seq2seq.init_seq2seq_params` (None = no attention).
-ATTENTIONS = (None, "dot", "scaled_dot", "additive")
+from .._checks import check_choice, check_count
+from ..seq2seq import ATTENTIONS, Seq2SeqModel, seq2seq_loss
+from ..train import train
 
 
 def check_attention(attention: Any, allow_none: bool = True) -> None:
-    """Raise ValueError unless ``attention`` is one of :data:`ATTENTIONS`.
+    """Raise ValueError unless ``attention`` is one of :data:`course_pkg.seq2seq.ATTENTIONS`.
 
     Parameters
     ----------
@@ -48,9 +47,7 @@ def check_attention(attention: Any, allow_none: bool = True) -> None:
     --------
     Book chapter 10, "Attention".
     """
-    allowed = ATTENTIONS if allow_none else ATTENTIONS[1:]
-    if attention not in allowed:
-        raise ValueError(f"attention must be one of {allowed}; got {attention!r}.")
+    check_choice("attention", attention, ATTENTIONS if allow_none else ATTENTIONS[1:])
 
 
 def check_train_sizes(
@@ -78,33 +75,30 @@ def check_train_sizes(
     Book chapter 9, "Encoder-decoder and the bottleneck".
     """
     check_attention(attention)
-    return (_check_int("H", H, 1), _check_int("E", E, 1), _check_int("steps", steps, 1),
-            _check_int("batch_size", batch_size, 1))
+    return (check_count("H", H, 1), check_count("E", E, 1), check_count("steps", steps, 1),
+            check_count("batch_size", batch_size, 1))
 
 
 def train_seq2seq(
-    params: dict[str, np.ndarray],
+    model: Seq2SeqModel,
     make_batch: Callable[[np.random.Generator], Any],
     *,
-    cell: str,
-    attention: str | None,
     steps: int,
     lr: float,
     clip: float | None,
     seed: int,
-) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+) -> tuple[Seq2SeqModel, dict[str, list]]:
     r"""Train an encoder-decoder for one epoch of ``steps`` fresh batches.
 
     Parameters
     ----------
-    params : dict of ndarray
-        From :func:`course_pkg.seq2seq.init_seq2seq_params`.
+    model : Seq2SeqModel
+        Its spec (cell, attention) and its initial parameters, from
+        :func:`course_pkg.seq2seq.init_seq2seq_params`.
     make_batch : callable
         ``make_batch(rng)`` draws one batch with ``src``, ``src_mask``,
         ``tgt_in`` and ``tgt_out`` of shape (T, N) and, optionally,
         ``tgt_mask`` (T, N); without it every target step is scored.
-    cell : {"lstm", "gru"}
-    attention : {None, "dot", "scaled_dot", "additive"}
     steps : int
         Batches drawn (and optimiser steps taken).
     lr : float
@@ -116,8 +110,8 @@ def train_seq2seq(
 
     Returns
     -------
-    params : dict of ndarray
-        Trained.
+    model : Seq2SeqModel
+        The same spec with the trained parameters.
     history : dict of lists
         ``"loss"`` and ``"grad_norm"`` per step (:func:`course_pkg.train.train`)
         and ``"attention"``: ``[attention]``.
@@ -133,8 +127,7 @@ def train_seq2seq(
     course_pkg.seq2seq.seq2seq_loss, course_pkg.train.train
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
-    from ..seq2seq import seq2seq_loss
-    from ..train import train
+    cell, attention = model.spec.cell, model.spec.attention
 
     def loss_and_grads(p: dict, batch: Any) -> tuple[float, dict]:
         tgt_mask = getattr(batch, "tgt_mask", None)
@@ -147,10 +140,10 @@ def train_seq2seq(
     def batches(epoch: int, rng: np.random.Generator) -> list:
         return [make_batch(rng) for _ in range(steps)]
 
-    params, history = train(loss_and_grads, params, batches, optimizer="adam", lr=lr,
-                            epochs=1, clip=clip, progress=False, seed=[seed, 2])
+    params, history = train(loss_and_grads, dict(model.params), batches, optimizer="adam",
+                            lr=lr, epochs=1, clip=clip, progress=False, seed=[seed, 2])
     history["attention"] = [attention]
-    return params, history
+    return Seq2SeqModel(model.spec, params), history
 
 
 def char_accuracy(pred: str, target: str) -> float:

@@ -37,17 +37,25 @@ ICLR (chrono initialisation of gate biases).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._checks import check_count, check_params
+from ..cells import CELLS, cell_sizes, get_cell, param_shapes, zero_state
+from ..losses import softmax_cross_entropy
+from ..lstm import lstm_forward
+from ..tasks import VERBS, agreement_task, one_hot
+from ..train import train
 from . import single_threaded_blas
-from ._cells import sequence_backward, sequence_forward
-from .gradient_flow import CELLS, _check_cell, _check_int, init_cell
+from .gradient_flow import _check_cell, init_cell
 
 __all__ = [
     "DEFAULT_DISTANCES",
+    "AgreementModel",
     "agreement_forward",
     "agreement_loss_and_grads",
     "agreement_accuracy",
@@ -61,32 +69,63 @@ __all__ = [
 DEFAULT_DISTANCES = (5, 10, 20, 30, 40)
 
 
-def _cell_keys(params: Mapping[str, np.ndarray]) -> str:
-    """Which cell a parameter dict belongs to, from its keys."""
-    if "W_f" in params:
-        return "lstm"
-    if "W_z" in params:
-        return "gru"
-    if "W" in params:
-        return "rnn"
-    raise ValueError(
-        "params must come from train_agreement (keys W/b for the RNN, W_f.. for the LSTM, "
-        f"W_z.. for the GRU, plus W_out, b_out); got keys {sorted(params)}.")
+@dataclass(frozen=True, eq=False)
+class AgreementModel(Mapping):
+    """An agreement classifier: which cell it is, and its parameters.
+
+    Attributes
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+        The recurrent cell (the GRU is the reset-after variant), looked up in
+        :data:`course_pkg.cells.CELLS`; never guessed from the parameter keys.
+    params : mapping of str -> ndarray
+        The cell's parameters plus ``W_out`` (H, 2) and ``b_out`` (2,),
+        stored as a read-only mapping (the arrays themselves are shared).
+
+    The model is also a read-only mapping over ``params`` (``model["W_out"]``,
+    ``for key in model``).
+    """
+
+    cell: str
+    params: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        _check_cell(self.cell)
+        shapes = {**param_shapes(self.cell, input_dim="V"),
+                  "W_out": ("H", 2), "b_out": (2,)}
+        check_params(self.params, shapes, {})
+        object.__setattr__(self, "params", types.MappingProxyType(dict(self.params)))
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
 
 
-def _core(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k: v for k, v in params.items() if k not in ("W_out", "b_out")}
+def _check_model(model: Any) -> AgreementModel:
+    if not isinstance(model, AgreementModel):
+        raise ValueError(
+            "model must be an AgreementModel (from train_agreement, or "
+            f"AgreementModel(cell, params) for a parameter dict); got {type(model).__name__}."
+        )
+    return model
 
 
-def agreement_forward(
-    params: Mapping[str, np.ndarray], X: np.ndarray
-) -> tuple[np.ndarray, dict]:
+def _core(model: AgreementModel) -> dict[str, np.ndarray]:
+    return {k: v for k, v in model.params.items() if k not in ("W_out", "b_out")}
+
+
+def agreement_forward(model: AgreementModel, X: np.ndarray) -> tuple[np.ndarray, dict]:
     r"""Logits for "was"/"were" after reading a batch of sentences.
 
     Parameters
     ----------
-    params : dict
-        Cell parameters plus ``W_out`` (H, 2) and ``b_out`` (2,).
+    model : AgreementModel
+        Its cell, and the cell parameters plus ``W_out`` (H, 2) and ``b_out`` (2,).
     X : ndarray of shape (T, N, V)
         One-hot sentences (``AgreementTask.X``).
 
@@ -106,23 +145,24 @@ def agreement_forward(
     agreement_loss_and_grads
     Book chapter 7, "The whole cell, through time" (the agreement classifier).
     """
-    cell = _cell_keys(params)
+    cell = _check_model(model).cell
     N = X.shape[1]
-    H = params["W_out"].shape[0]
-    h0 = np.zeros((N, H), dtype=X.dtype)
-    hs, inner = sequence_forward(cell, X, h0, _core(params))
-    logits = hs[-1] @ params["W_out"] + params["b_out"]  # (N, 2)
+    H = model["W_out"].shape[0]
+    # every state starts at zero (for the LSTM c0 = h0 = 0)
+    state0 = zero_state(cell, N, H, X.dtype)
+    hs, _, inner = get_cell(cell).forward(X, state0, _core(model))
+    logits = hs[-1] @ model["W_out"] + model["b_out"]  # (N, H) @ (H, 2) -> (N, 2)
     return logits, {"cell": cell, "hs": hs, "inner": inner}
 
 
 def agreement_loss_and_grads(
-    params: Mapping[str, np.ndarray], batch: Any
+    model: AgreementModel, batch: Any
 ) -> tuple[float, dict[str, np.ndarray]]:
     """Softmax cross-entropy on one :class:`~course_pkg.tasks.AgreementTask` and its gradients.
 
     Parameters
     ----------
-    params : dict
+    model : AgreementModel
         As for :func:`agreement_forward`.
     batch : AgreementTask
         Uses ``batch.X`` (T, N, V) and ``batch.y`` (N,).
@@ -131,32 +171,31 @@ def agreement_loss_and_grads(
     -------
     loss : float
     grads : dict of ndarray
-        Same keys and shapes as ``params``.
+        Same keys and shapes as ``model.params``.
 
     See Also
     --------
     agreement_forward, course_pkg.train.train
     Book chapter 7, "The whole cell, through time".
     """
-    from ..losses import softmax_cross_entropy
-
-    logits, cache = agreement_forward(params, batch.X)
+    logits, cache = agreement_forward(model, batch.X)
     loss, dlogits = softmax_cross_entropy(logits, batch.y)  # dlogits (N, 2)
     hs = cache["hs"]
     dhs = np.zeros_like(hs)
-    dhs[-1] = dlogits @ params["W_out"].T  # (N, H)
-    grads = dict(sequence_backward(cache["cell"], dhs, cache["inner"]))
+    dhs[-1] = dlogits @ model["W_out"].T  # (N, 2) @ (2, H) -> (N, H)
+    _, _, grads = get_cell(cache["cell"]).backward(dhs, cache["inner"])
+    grads = dict(grads)
     grads["W_out"] = hs[-1].T @ dlogits  # (H, 2)
     grads["b_out"] = dlogits.sum(axis=0)  # (2,)
     return loss, grads
 
 
-def agreement_accuracy(params: Mapping[str, np.ndarray], task: Any) -> float:
+def agreement_accuracy(model: AgreementModel, task: Any) -> float:
     """Fraction of ``task``'s sentences whose verb number is predicted correctly.
 
     Parameters
     ----------
-    params : dict
+    model : AgreementModel
         As for :func:`agreement_forward`.
     task : AgreementTask
         Uses ``task.X`` (T, N, V) and ``task.y`` (N,).
@@ -171,7 +210,7 @@ def agreement_accuracy(params: Mapping[str, np.ndarray], task: Any) -> float:
     train_agreement
     Book chapter 8, "The GRU" (accuracy by distance for RNN, LSTM and GRU).
     """
-    logits, _ = agreement_forward(params, task.X)
+    logits, _ = agreement_forward(model, task.X)
     return float(np.mean(np.argmax(logits, axis=1) == task.y))
 
 
@@ -189,7 +228,7 @@ def train_agreement(
     lr: float = 0.01,
     clip: float | None = 5.0,
     forget_bias: float = 1.0,
-) -> tuple[dict[str, np.ndarray], dict[str, list], Any]:
+) -> tuple[AgreementModel, dict[str, list], Any]:
     r"""Train one cell on the agreement task at one distance.
 
     Parameters
@@ -221,9 +260,10 @@ def train_agreement(
 
     Returns
     -------
-    params : dict of ndarray
-        Trained cell parameters plus ``W_out`` (H, 2), ``b_out`` (2,). The
-        LSTM starts with forget bias ``forget_bias``.
+    model : AgreementModel
+        ``model.cell`` and ``model.params``: the trained cell parameters plus
+        ``W_out`` (H, 2), ``b_out`` (2,). The LSTM starts with forget bias
+        ``forget_bias``. The model reads like the parameter dict.
     history : dict of lists
         From :func:`course_pkg.train.train`: ``"loss"``, ``"grad_norm"`` per
         step; ``"accuracy"``: held-out accuracy after every epoch.
@@ -239,18 +279,15 @@ def train_agreement(
     --------
     Book chapter 7, "The whole cell, through time"; chapter 8, "The GRU".
     """
-    from ..tasks import agreement_task
-    from ..train import train
-
     cell = _check_cell(cell)
-    distance = _check_int("distance", distance, 0)
-    H = _check_int("H", H, 1)
-    steps = _check_int("steps", steps, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    n_train = _check_int("n_train", n_train, batch_size)
+    distance = check_count("distance", distance, 0)
+    H = check_count("H", H, 1)
+    steps = check_count("steps", steps, 1)
+    batch_size = check_count("batch_size", batch_size, 1)
+    n_train = check_count("n_train", n_train, batch_size)
     rng = np.random.default_rng([seed, distance])
     train_task = agreement_task(n_train, distance, rng)
-    test_task = agreement_task(_check_int("n_test", n_test, 1), distance, rng)
+    test_task = agreement_task(check_count("n_test", n_test, 1), distance, rng)
     V = len(train_task.vocab)
     params = init_cell(cell, V, H, rng, forget_bias=float(forget_bias))
     params["W_out"] = rng.uniform(-1, 1, size=(H, 2)) / np.sqrt(H)
@@ -272,11 +309,11 @@ def train_agreement(
         return out
 
     params, history = train(
-        agreement_loss_and_grads, params, batches, optimizer="adam", lr=lr, epochs=epochs,
-        clip=clip, progress=False, seed=seed,
-        eval_fn=lambda p: {"accuracy": agreement_accuracy(p, test_task)},
+        lambda p, batch: agreement_loss_and_grads(AgreementModel(cell, p), batch), params,
+        batches, optimizer="adam", lr=lr, epochs=epochs, clip=clip, progress=False, seed=seed,
+        eval_fn=lambda p: {"accuracy": agreement_accuracy(AgreementModel(cell, p), test_task)},
     )
-    return params, history, test_task
+    return AgreementModel(cell, params), history, test_task
 
 
 class _Batch:
@@ -291,7 +328,7 @@ class _Batch:
 
 @single_threaded_blas
 def agreement_by_distance(
-    cells: Sequence[str] = CELLS,
+    cells: Sequence[str] = tuple(CELLS),
     distances: Sequence[int] = DEFAULT_DISTANCES,
     seed: int = 0,
     *,
@@ -364,8 +401,8 @@ def agreement_by_distance(
     """
     for c in cells:
         _check_cell(c)
-    distances = [_check_int("distance", d, 0) for d in distances]
-    n_seeds = _check_int("n_seeds", n_seeds, 1)
+    distances = [check_count("distance", d, 0) for d in distances]
+    n_seeds = check_count("n_seeds", n_seeds, 1)
     accuracy: dict[str, list[float]] = {}
     per_seed: dict[str, list[list[float]]] = {}
     for c in cells:
@@ -393,8 +430,6 @@ def _as_tokens(tokens: Any) -> np.ndarray:
             )
         ids = tokens  # (T,)
     else:
-        from ..tasks import VERBS, agreement_task
-
         words = [str(w) for w in tokens]
         if words and words[-1] in VERBS:
             words = words[:-1]  # the network never reads the verb
@@ -409,12 +444,12 @@ def _as_tokens(tokens: Any) -> np.ndarray:
 
 
 @single_threaded_blas
-def gate_activations(params: Mapping[str, np.ndarray], tokens: Any) -> dict[str, np.ndarray]:
+def gate_activations(model: AgreementModel, tokens: Any) -> dict[str, np.ndarray]:
     r"""Gate activations of a trained LSTM (or GRU) while it reads one sentence.
 
     Parameters
     ----------
-    params : dict
+    model : AgreementModel
         From :func:`train_agreement` with ``cell="lstm"`` (or ``"gru"``).
     tokens : ndarray of int of shape (T,), list of str, or str
         The sentence: token ids, words, or a string of words (a final "was"
@@ -435,28 +470,26 @@ def gate_activations(params: Mapping[str, np.ndarray], tokens: Any) -> dict[str,
     course_pkg.plotting.plot_gate_heatmap
     Book chapter 7, "The whole cell, through time".
     """
-    cell = _cell_keys(params)
+    cell = _check_model(model).cell
     if cell == "rnn":
         raise ValueError("gate_activations needs LSTM or GRU parameters; a plain RNN has no "
                          "gates.")
     ids = _as_tokens(tokens)
-    from ..tasks import one_hot
-
-    V = params["W_f" if cell == "lstm" else "W_z"].shape[0] - params["W_out"].shape[0]
+    V, _ = cell_sizes(cell, model.params)
     X = one_hot(ids[:, None], V)  # (T, 1, V)
-    _, cache = agreement_forward(params, X)
+    _, cache = agreement_forward(model, X)
     return {k: np.array(v[:, 0, :]) for k, v in cache["inner"]["gates"].items()}
 
 
 @single_threaded_blas
 def number_units(
-    params: Mapping[str, np.ndarray], task: Any, k: int = 6, state: str = "c"
+    model: AgreementModel, task: Any, k: int = 6, state: str = "c"
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The hidden units whose final state best tracks the subject's number.
 
     Parameters
     ----------
-    params : dict
+    model : AgreementModel
         From :func:`train_agreement` with ``cell="lstm"``.
     task : AgreementTask
         Sentences to correlate over (e.g. the held-out task).
@@ -483,18 +516,16 @@ def number_units(
     gate_activations
     Book chapter 7, "The whole cell, through time" (gate heatmaps).
     """
-    if _cell_keys(params) != "lstm":
+    if _check_model(model).cell != "lstm":
         raise ValueError("number_units needs LSTM parameters (from train_agreement('lstm', ...)).")
     if state not in ("c", "h"):
         raise ValueError(f"state must be 'c' or 'h'; got {state!r}.")
-    from ..lstm import lstm_forward
-
     X = task.X
     N = X.shape[1]
-    H = params["W_out"].shape[0]
-    k = min(_check_int("k", k, 1), H)
+    H = model["W_out"].shape[0]
+    k = min(check_count("k", k, 1), H)
     h0 = np.zeros((N, H))
-    hs, cs, _ = lstm_forward(X, h0, h0, _core(params))
+    hs, cs, _ = lstm_forward(X, h0, h0, _core(model))
     s = (cs if state == "c" else hs)[-1]  # (N, H)
     y = task.y.astype(float)
     sc = s - s.mean(axis=0)

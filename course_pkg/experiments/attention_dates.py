@@ -27,11 +27,22 @@ encoder-decoder approaches. SSST-8 (accuracy falls with sentence length).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .._checks import check_count
+from ..dates import (
+    BOS,
+    EOS,
+    date_source_vocab,
+    date_target_vocab,
+    date_task,
+    decode_target,
+    encode_dates,
+)
+from ..seq2seq import Seq2SeqModel, Seq2SeqSpec, greedy_decode, init_seq2seq_params
 from . import single_threaded_blas
 from ._seq2seq_training import (
     check_attention,
@@ -39,7 +50,6 @@ from ._seq2seq_training import (
     exact_and_char_accuracy,
     train_seq2seq,
 )
-from .gradient_flow import _check_int
 
 __all__ = [
     "LENGTH_BUCKETS",
@@ -54,19 +64,14 @@ LENGTH_BUCKETS = ((8, 11), (12, 16), (17, 21), (22, 27), (28, 37))
 _OUT_LEN = 10  # "yyyy-MM-dd"
 
 
-def _infer_attention(params: Mapping[str, np.ndarray], attention: Any) -> str | None:
-    """The attention a parameter dict was trained with (``"auto"`` = from its keys)."""
-    if attention != "auto":
-        check_attention(attention)
-        return attention
-    if "att_W_q" in params:
-        return "additive"
-    H = params["dec_b_f" if "dec_b_f" in params else "dec_b_z"].shape[0]
-    return "scaled_dot" if params["W_out"].shape[0] == 2 * H else None
-
-
-def _cell(params: Mapping[str, np.ndarray]) -> str:
-    return "lstm" if "enc_W_f" in params else "gru"
+def _check_model(model: Any, where: str) -> Seq2SeqModel:
+    if not isinstance(model, Seq2SeqModel):
+        raise ValueError(
+            f"{where} needs the model returned by train_date_model (a Seq2SeqModel, which "
+            f"carries its cell and attention), got {type(model).__name__}. For a bare "
+            "parameter dict, wrap it: Seq2SeqModel(Seq2SeqSpec(cell, attention), params)."
+        )
+    return model
 
 
 @single_threaded_blas
@@ -82,7 +87,7 @@ def train_date_model(
     lr: float = 0.01,
     clip: float | None = 5.0,
     n_test: int = 1000,
-) -> tuple[dict[str, np.ndarray], dict[str, list], Any]:
+) -> tuple[Seq2SeqModel, dict[str, list], Any]:
     r"""Train a character-level encoder-decoder on the date task.
 
     Every step draws a fresh batch of dates in all formats (so there is no
@@ -112,8 +117,10 @@ def train_date_model(
 
     Returns
     -------
-    params : dict of ndarray
-        From :func:`course_pkg.seq2seq.init_seq2seq_params`, trained.
+    model : Seq2SeqModel
+        ``model.spec`` (cell and attention) and ``model.params``, from
+        :func:`course_pkg.seq2seq.init_seq2seq_params`, trained. The model
+        reads like the parameter dict (``model["W_out"]``).
     history : dict of lists
         ``"loss"`` and ``"grad_norm"`` per step (:func:`course_pkg.train.train`);
         ``"attention"``: ``[attention]``, the kind the model was trained with.
@@ -129,38 +136,31 @@ def train_date_model(
     --------
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
-    from ..dates import date_source_vocab, date_target_vocab, date_task
-    from ..seq2seq import init_seq2seq_params
-
     H, E, steps, batch_size = check_train_sizes(attention, H, E, steps, batch_size)
-    n_test = _check_int("n_test", n_test, 1)
+    n_test = check_count("n_test", n_test, 1)
+    spec = Seq2SeqSpec(cell, attention)
     # The initial weights depend on the seed only, not on the attention kind,
     # except for the parts attention adds; the data streams are the same too.
     params = init_seq2seq_params(len(date_source_vocab()), len(date_target_vocab()), E, H,
                                  np.random.default_rng([seed, 0]), cell, attention)
     test_task = date_task(n_test, np.random.default_rng([seed, 1]))
     # date batches have no tgt_mask: every one of the 11 target steps is scored
-    params, history = train_seq2seq(params, lambda rng: date_task(batch_size, rng), cell=cell,
-                                    attention=attention, steps=steps, lr=lr, clip=clip,
-                                    seed=seed)
-    return params, history, test_task
+    model, history = train_seq2seq(Seq2SeqModel(spec, params),
+                                   lambda rng: date_task(batch_size, rng), steps=steps, lr=lr,
+                                   clip=clip, seed=seed)
+    return model, history, test_task
 
 
 @single_threaded_blas
-def date_predictions(
-    params: Mapping[str, np.ndarray], task: Any, attention: Any = "auto"
-) -> tuple[list[str], np.ndarray | None]:
+def date_predictions(model: Seq2SeqModel, task: Any) -> tuple[list[str], np.ndarray | None]:
     """Greedy decodes of every source in ``task``.
 
     Parameters
     ----------
-    params : dict
-        From :func:`train_date_model`.
+    model : Seq2SeqModel
+        From :func:`train_date_model`; its spec says which cell and attention
+        to decode with.
     task : DateTask
-    attention : {"auto", None, "dot", "scaled_dot", "additive"}
-        The attention the model was trained with; "auto" infers it from the
-        parameter keys (additive if there are ``att_*`` keys, otherwise
-        scaled dot-product when ``W_out`` reads ``[h, context]``).
 
     Returns
     -------
@@ -169,17 +169,19 @@ def date_predictions(
     weights : ndarray of shape (N, 11, S), or None
         Attention weights of every output step.
 
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a :class:`~course_pkg.seq2seq.Seq2SeqModel`.
+
     See Also
     --------
     course_pkg.seq2seq.greedy_decode, date_accuracy_by_length
     Book chapter 10, "Attention" (accuracy by source length).
     """
-    from ..dates import decode_target
-    from ..seq2seq import greedy_decode
-
-    att = _infer_attention(params, attention)
-    tokens, weights = greedy_decode(task.src, task.src_mask, dict(params), _cell(params), att,
-                                    bos=task.bos, max_len=_OUT_LEN + 1)
+    spec = _check_model(model, "date_predictions").spec
+    tokens, weights = greedy_decode(task.src, task.src_mask, dict(model.params), spec.cell,
+                                    spec.attention, bos=task.bos, max_len=_OUT_LEN + 1)
     preds = [decode_target(tokens[:, j]) for j in range(tokens.shape[1])]
     return preds, weights
 
@@ -230,8 +232,8 @@ def date_accuracy_by_length(
     buckets = [(int(lo), int(hi)) for lo, hi in buckets]
     result: dict[str, Any] = {"buckets": buckets, "accuracy": {}, "char_accuracy": {}}
     for label, att in (("no attention", None), ("attention", attention)):
-        params, _, task = train_date_model(att, seed, H, steps, n_test=n_test)
-        preds, _ = date_predictions(params, task, att)
+        model, _, task = train_date_model(att, seed, H, steps, n_test=n_test)
+        preds, _ = date_predictions(model, task)
         lengths = task.src_lengths
         exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
         acc, cacc, mean_len, count = [], [], [], []
@@ -250,24 +252,18 @@ def date_accuracy_by_length(
 
 @single_threaded_blas
 def attention_map(
-    params: Mapping[str, np.ndarray],
-    date_string: str,
-    task: Any = None,
-    *,
-    attention: Any = "auto",
+    model: Seq2SeqModel, date_string: str, task: Any = None
 ) -> tuple[np.ndarray, list[str], list[str]]:
     r"""Attention weights of a trained model while it translates one date.
 
     Parameters
     ----------
-    params : dict
-        From :func:`train_date_model` with attention.
+    model : Seq2SeqModel
+        From :func:`train_date_model` with attention; its spec says which.
     date_string : str
         A source date, e.g. ``"Monday, the 23rd of November 2026"``.
     task : DateTask, optional
         Only its ``bos`` id is used; the standard vocabulary's when None.
-    attention : {"auto", "dot", "scaled_dot", "additive"}
-        As in :func:`date_predictions`.
 
     Returns
     -------
@@ -282,19 +278,16 @@ def attention_map(
     Raises
     ------
     ValueError
-        If the model has no attention, or ``date_string`` has characters
-        outside the source vocabulary.
+        If ``model`` is not a Seq2SeqModel or has no attention, or
+        ``date_string`` has characters outside the source vocabulary.
 
     See Also
     --------
     course_pkg.plotting.plot_attention_heatmap
     Book chapter 10, "Attention".
     """
-    from ..dates import BOS, EOS, date_target_vocab, encode_dates
-    from ..seq2seq import greedy_decode
-
-    att = _infer_attention(params, attention)
-    if att is None:
+    spec = _check_model(model, "attention_map").spec
+    if spec.attention is None:
         raise ValueError("attention_map needs a model trained with attention "
                          "(train_date_model(attention='additive', ...)).")
     if not isinstance(date_string, str) or not date_string:
@@ -302,8 +295,8 @@ def attention_map(
     src, src_mask = encode_dates([date_string])
     vocab = date_target_vocab() if task is None else list(task.tgt_vocab)
     bos = vocab.index(BOS)
-    tokens, weights = greedy_decode(src, src_mask, dict(params), _cell(params), att, bos=bos,
-                                    max_len=_OUT_LEN + 1)
+    tokens, weights = greedy_decode(src, src_mask, dict(model.params), spec.cell,
+                                    spec.attention, bos=bos, max_len=_OUT_LEN + 1)
     out_chars: list[str] = []
     for k in tokens[:, 0]:
         sym = vocab[int(k)]

@@ -37,6 +37,9 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_count
+from ..seq2seq import Seq2SeqModel, Seq2SeqSpec, greedy_decode, init_seq2seq_params
+from ..tasks import reverse_task
 from . import single_threaded_blas
 from ._seq2seq_training import (
     check_attention,
@@ -44,7 +47,6 @@ from ._seq2seq_training import (
     exact_and_char_accuracy,
     train_seq2seq,
 )
-from .gradient_flow import _check_int
 
 __all__ = [
     "TEST_LENGTHS",
@@ -62,7 +64,7 @@ TEST_LENGTHS = (4, 8, 12, 16, 20, 24)
 def _check_lengths(name: str, lengths: Sequence[int]) -> list[int]:
     if isinstance(lengths, str | bytes) or not isinstance(lengths, Sequence | np.ndarray):
         raise ValueError(f"{name} must be a sequence of ints >= 1, got {lengths!r}.")
-    out = [_check_int(name, L, 1) for L in lengths]
+    out = [check_count(name, L, 1) for L in lengths]
     if not out:
         raise ValueError(f"{name} must not be empty.")
     return out
@@ -82,7 +84,7 @@ def train_reverse_model(
     batch_size: int = 64,
     lr: float = 0.01,
     clip: float | None = 5.0,
-) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+) -> tuple[Seq2SeqModel, dict[str, list]]:
     r"""Train an encoder-decoder to reverse random symbol strings.
 
     Every step draws a fresh batch (lengths uniform over ``lengths``), so
@@ -114,8 +116,10 @@ def train_reverse_model(
 
     Returns
     -------
-    params : dict of ndarray
-        From :func:`course_pkg.seq2seq.init_seq2seq_params`, trained.
+    model : Seq2SeqModel
+        ``model.spec`` (cell and attention) and ``model.params``, from
+        :func:`course_pkg.seq2seq.init_seq2seq_params`, trained. The model
+        reads like the parameter dict (``model["W_out"]``).
     history : dict of lists
         ``"loss"`` and ``"grad_norm"`` per step (:func:`course_pkg.train.train`);
         ``"attention"``: ``[attention]``.
@@ -130,19 +134,16 @@ def train_reverse_model(
     reverse_accuracy_by_length
     Book chapter 9, "Encoder-decoder and the bottleneck"; chapter 10, "Attention".
     """
-    from ..seq2seq import init_seq2seq_params
-    from ..tasks import reverse_task
-
     H, E, steps, batch_size = check_train_sizes(attention, H, E, steps, batch_size)
-    n_symbols = _check_int("n_symbols", n_symbols, 1)
+    n_symbols = check_count("n_symbols", n_symbols, 1)
     lengths = _check_lengths("lengths", lengths)
     V = n_symbols + 3  # <pad>, <bos>, <eos> and the symbols
+    spec = Seq2SeqSpec(cell, attention)
     params = init_seq2seq_params(V, V, E, H, np.random.default_rng([seed, 0]), cell, attention)
     # reverse batches carry a tgt_mask: the padding after <eos> is not scored
-    params, history = train_seq2seq(
-        params, lambda rng: reverse_task(batch_size, lengths, n_symbols, rng), cell=cell,
-        attention=attention, steps=steps, lr=lr, clip=clip, seed=seed)
-    return params, history
+    return train_seq2seq(
+        Seq2SeqModel(spec, params), lambda rng: reverse_task(batch_size, lengths, n_symbols, rng),
+        steps=steps, lr=lr, clip=clip, seed=seed)
 
 
 @single_threaded_blas
@@ -199,13 +200,10 @@ def reverse_accuracy_by_length(
     Book chapter 9, "Encoder-decoder and the bottleneck" (section "When the
     content grows with the input"); chapter 10, "Attention".
     """
-    from ..seq2seq import greedy_decode
-    from ..tasks import reverse_task
-
     check_attention(attention, allow_none=False)
     lengths = _check_lengths("lengths", lengths)
-    n_test = _check_int("n_test", n_test, 1)
-    n_symbols = _check_int("n_symbols", n_symbols, 1)
+    n_test = check_count("n_test", n_test, 1)
+    n_symbols = check_count("n_symbols", n_symbols, 1)
     tests = [reverse_task(n_test, L, n_symbols, np.random.default_rng([seed, 1, L]))
              for L in lengths]
     result: dict[str, Any] = {
@@ -217,12 +215,13 @@ def reverse_accuracy_by_length(
         "attention": attention,
     }
     for label, att in (("no attention", None), ("attention", attention)):
-        params, _ = train_reverse_model(att, seed, H, steps, n_symbols=n_symbols,
-                                        lengths=train_lengths, batch_size=batch_size)
+        model, _ = train_reverse_model(att, seed, H, steps, n_symbols=n_symbols,
+                                       lengths=train_lengths, batch_size=batch_size)
         acc, cacc = [], []
         for L, task in zip(lengths, tests):
-            tokens, _ = greedy_decode(task.src, task.src_mask, params, "lstm", att,
-                                      bos=task.bos, max_len=L + 1)
+            tokens, _ = greedy_decode(task.src, task.src_mask, dict(model.params),
+                                      model.spec.cell, model.spec.attention, bos=task.bos,
+                                      max_len=L + 1)
             preds = [task.decode(tokens[:, j]) for j in range(n_test)]
             exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
             acc.append(float(np.mean(exact)))

@@ -43,11 +43,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import cells
+from .._checks import check_choice, check_count
+from ..optim import clip_by_global_norm, global_norm, sgd_step
+from ..rnn import rnn_backward, rnn_forward
+from ..tasks import adding_task
 from . import single_threaded_blas
-from ._cells import step_functions as _step_functions
 
 __all__ = [
-    "CELLS",
     "init_cell",
     "gradient_norms_by_distance",
     "compare_gradient_norms",
@@ -55,20 +58,9 @@ __all__ = [
     "exploding_gradients",
 ]
 
-#: Cells accepted by the experiments.
-CELLS = ("rnn", "lstm", "gru")
-
-
 def _check_cell(cell: object) -> str:
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {', '.join(map(repr, CELLS))}; got {cell!r}.")
+    check_choice("cell", cell, tuple(cells.CELLS))
     return str(cell)
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def init_cell(
@@ -106,19 +98,7 @@ def init_cell(
     gradient_norms_by_distance
     Book chapter 2, "When memory fades".
     """
-    cell = _check_cell(cell)
-    if cell == "rnn":
-        from ..rnn import init_rnn_params
-
-        params = init_rnn_params(D, H, rng)
-    elif cell == "lstm":
-        from ..lstm import init_lstm_params
-
-        params = init_lstm_params(D, H, rng, forget_bias=forget_bias)
-    else:
-        from ..gru import init_gru_params
-
-        params = init_gru_params(D, H, rng)
+    params = cells.init_params(_check_cell(cell), D, H, rng, forget_bias=forget_bias)
     if recurrent_scale is not None:
         if not (math.isfinite(recurrent_scale) and recurrent_scale >= 0):
             raise ValueError(f"recurrent_scale must be >= 0; got {recurrent_scale!r}.")
@@ -195,22 +175,21 @@ def gradient_norms_by_distance(
     Book chapter 2, "When memory fades"; chapter 5, "The cell state".
     """
     cell = _check_cell(cell)
-    T = _check_int("T", T, 1)
-    H, D, N = (_check_int(n, v, 1) for n, v in (("H", H), ("D", D), ("N", N)))
+    T = check_count("T", T, 1)
+    H, D, N = (check_count(n, v, 1) for n, v in (("H", H), ("D", D), ("N", N)))
     rng = np.random.default_rng(seed)
     params = init_cell(cell, D, H, rng, recurrent_scale=recurrent_scale,
                        forget_bias=forget_bias)
     X = rng.normal(size=(T, N, D))  # (T, N, D)
     u = rng.normal(size=(N, H))
     u /= np.linalg.norm(u, axis=1, keepdims=True)  # (N, H) unit rows
-    fwd, bwd = _step_functions(cell)
-    zeros = np.zeros((N, H))
-    state = (zeros, zeros) if cell == "lstm" else (zeros,)
+    spec = cells.get_cell(cell)
+    state = cells.zero_state(spec, N, H)
     caches = []
     for t in range(T):
-        state, cache = fwd(X[t], state, params)
+        state, cache = spec.step_forward(X[t], state, params)
         caches.append(cache)
-    dstate = (u, np.zeros((N, H))) if cell == "lstm" else (u,)
+    dstate = (u, *cells.zero_state(spec, N, H)[1:])  # dL/dh_T = u; dL/dc_T = 0
     norm = np.empty(T)
     cell_norm = np.empty(T)
     for k in range(T):
@@ -220,7 +199,7 @@ def gradient_norms_by_distance(
             o, tc = caches[T - 1 - k]["h_cache"]  # o_t and tanh(c_t), each (N, H)
             dc_total = dstate[1] + dstate[0] * o * (1.0 - tc * tc)
             cell_norm[k] = np.linalg.norm(dc_total, axis=1).mean()
-        dstate = bwd(dstate, caches[T - 1 - k])
+        _, dstate, _ = spec.step_backward(dstate, caches[T - 1 - k])
     result = {"distance": np.arange(T), "norm": norm, "cell": cell}
     if cell == "lstm":
         result["cell_norm"] = cell_norm
@@ -292,8 +271,6 @@ def adding_loss_and_grads(
     exploding_gradients, course_pkg.tasks.adding_task
     Book chapter 2, "When memory fades" (exploding gradients and clipping).
     """
-    from ..rnn import rnn_backward, rnn_forward
-
     X, y = batch
     N = X.shape[1]
     H = params["b"].shape[0]
@@ -382,10 +359,7 @@ def exploding_gradients(
     course_pkg.optim.clip_by_global_norm
     Book chapter 2, "When memory fades".
     """
-    from ..optim import clip_by_global_norm, global_norm, sgd_step
-    from ..tasks import adding_task
-
-    steps = _check_int("steps", steps, 1)
+    steps = check_count("steps", steps, 1)
     if clip is not None and not (math.isfinite(clip) and clip > 0):
         raise ValueError(f"clip must be None or a positive float; got {clip!r}.")
     rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import lstm_gates
+from .. import cells, lstm_gates
 from ..activations import sigmoid
 from ._core import Exercise, Mistake
 
@@ -33,12 +33,10 @@ def gate_inputs(w: str, b: str):
 
     def make(rng: np.random.Generator, dims: Mapping[str, int], scale: float) -> dict:
         N, D, H = dims["N"], dims["D"], dims["H"]
-        return {
-            "h_prev": rng.uniform(-1, 1, size=(N, H)) * scale,
-            "x": rng.normal(size=(N, D)) * scale,
-            w: rng.normal(size=(H + D, H)),
-            b: rng.normal(size=(H,)),
-        }
+        h_prev = rng.uniform(-1, 1, size=(N, H)) * scale
+        x = rng.normal(size=(N, D)) * scale
+        gate = cells.random_params("lstm", D, H, rng, keys=(w, b), weight_scale=1.0)
+        return {"h_prev": h_prev, "x": x, **gate}
 
     return make
 

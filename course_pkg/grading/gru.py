@@ -16,6 +16,7 @@ from functools import partial
 
 import numpy as np
 
+from .. import cells
 from .. import gru as ref_gru
 from ..activations import sigmoid
 from ._core import Exercise, Mistake
@@ -67,10 +68,7 @@ def step(x, h_prev, params, *, concat="hx", swap_zr=False, reset="before", n_act
 
 def _inputs(rng: np.random.Generator, dims: Mapping[str, int], scale: float) -> dict:
     N, D, H = dims["N"], dims["D"], dims["H"]
-    params = {}
-    for k in "zrn":
-        params[f"W_{k}"] = rng.normal(size=(H + D, H)) / np.sqrt(H + D)
-        params[f"b_{k}"] = rng.normal(size=(H,))
+    params = cells.random_params("gru", D, H, rng, variant="cho")  # non-zero biases
     return {
         "x": rng.normal(size=(N, D)) * scale,
         "h_prev": rng.uniform(-1, 1, size=(N, H)),

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import cells
 from .. import lstm as ref_lstm
 from ..activations import sigmoid
 from ._core import Exercise, Mistake
@@ -32,11 +33,7 @@ CONTRACT = "the assignment's contract at the top of the notebook"
 
 
 def _params(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
-    params = {}
-    for g in "figo":
-        params[f"W_{g}"] = rng.normal(size=(H + D, H)) / np.sqrt(H + D)
-        params[f"b_{g}"] = rng.normal(size=(H,))
-    return params
+    return cells.random_params("lstm", D, H, rng)  # non-zero biases
 
 
 # --- 05: one step ---------------------------------------------------------------------------

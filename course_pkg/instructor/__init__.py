@@ -1,0 +1,1 @@
+"""Instructor-side tooling: the course CLI, nbgrader driver and grading sandbox."""

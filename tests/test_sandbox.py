@@ -340,22 +340,26 @@ def test_sigint_immune_infinite_loop_is_killed(tmp_path):
     policy = SandboxPolicy(interrupt_grace=1.0)
     start = time.monotonic()
     nb = run([
-        "print('before')",
+        "x = 41\nprint('before')",
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        "print('after', 'x' in globals())",
     ], cwd=tmp_path, policy=policy, timeout=3, **ON_TIMEOUT)
     elapsed = time.monotonic() - start
     assert "before" in text(nb.cells[0])
     assert "did not return (an infinite loop?)" in text(nb.cells[1])
     assert INFINITE_LOOP_MESSAGE in text(nb.cells[1])
-    assert elapsed < 3 + 1 + 6, f"took {elapsed:.1f} s"
+    # the next cell ran, in a fresh sandbox (the variables are gone)
+    assert text(nb.cells[2]).strip() == "after False"
+    assert elapsed < 3 + 1 + 10, f"took {elapsed:.1f} s"
 
 
 @needs_bwrap
 @pytest.mark.slow
-def test_a_cell_after_a_killed_kernel_fails_the_notebook(tmp_path):
+def test_without_restart_a_cell_after_a_killed_kernel_fails_the_notebook(tmp_path):
     with pytest.raises(DeadKernelError):
         run(["import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass",
-             "print('never')"], cwd=tmp_path, policy=SandboxPolicy(interrupt_grace=0.5),
+             "print('never')"], cwd=tmp_path,
+            policy=SandboxPolicy(interrupt_grace=0.5, restart_after_kill=False),
             timeout=2, **ON_TIMEOUT)
 
 
@@ -404,30 +408,28 @@ def test_missing_bwrap_falls_back_loudly(tmp_path, capfd):
 # --- nbgrader -----------------------------------------------------------------------------
 
 
-def _nbgrader(root, *argv):
+def _nbgrader(root, *argv, check=True):
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
                + os.environ.get("PATH", ""))
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *argv,
                            f"--CourseDirectory.root={root}"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
 
-@needs_bwrap
-@pytest.mark.nbgrader
-@pytest.mark.slow
-def test_nbgrader_autograde_runs_kernels_in_the_sandbox(tmp_path):
+def _course_with_submission(tmp_path, answer: str, extra_config: str = ""):
+    """A one-question course, released, with alice's submission ``answer``."""
     root = tmp_path / "course"
     (root / "source" / "ps1").mkdir(parents=True)
     (root / "nbgrader_config.py").write_text(
         "from course_pkg.grading.nbconfig import apply_config\n"
-        "from course_pkg.instructor.sandbox import apply_sandbox_config\n"
+        "from course_pkg.instructor.sandbox import SandboxPolicy, apply_sandbox_config\n"
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
         "c.CourseDirectory.course_id = 'sbx'\n"
-        "apply_config(c)\n"
-        "apply_sandbox_config(c)\n")
+        "apply_config(c)\n" + (extra_config or "apply_sandbox_config(c)\n"))
     meta = {"schema_version": 3, "locked": False, "solution": True, "grade": False,
             "grade_id": "answer"}
     test_meta = {"schema_version": 3, "locked": True, "solution": False, "grade": True,
@@ -441,16 +443,24 @@ def test_nbgrader_autograde_runs_kernels_in_the_sandbox(tmp_path):
                               "language": "python"}
     nbformat.write(nb, root / "source" / "ps1" / "ps1.ipynb")
     _nbgrader(root, "generate_assignment", "ps1", "--force")
-    gradebook = root / "gradebook.db"
-    before = gradebook.read_bytes()
     sub = nbformat.read(root / "release" / "ps1" / "ps1.ipynb", as_version=4)
-    sub.cells[0].source = (
+    sub.cells[0].source = answer
+    (root / "submitted" / "alice" / "ps1").mkdir(parents=True)
+    nbformat.write(sub, root / "submitted" / "alice" / "ps1" / "ps1.ipynb")
+    return root
+
+
+@needs_bwrap
+@pytest.mark.nbgrader
+@pytest.mark.slow
+def test_nbgrader_autograde_runs_kernels_in_the_sandbox(tmp_path):
+    gradebook = tmp_path / "course" / "gradebook.db"
+    root = _course_with_submission(tmp_path, (
         "x = 1\nimport os\nprint('UID', os.getuid())\n"
         f"try:\n    open({str(gradebook)!r}, 'ab').write(b'pwned')\n"
         "except OSError as exc:\n    print('GRADEBOOK', type(exc).__name__)\n"
-        "else:\n    print('GRADEBOOK written')\n")
-    (root / "submitted" / "alice" / "ps1").mkdir(parents=True)
-    nbformat.write(sub, root / "submitted" / "alice" / "ps1" / "ps1.ipynb")
+        "else:\n    print('GRADEBOOK written')\n"))
+    before = gradebook.read_bytes()
     _nbgrader(root, "autograde", "ps1")
     graded = nbformat.read(root / "autograded" / "alice" / "ps1" / "ps1.ipynb", as_version=4)
     out = text(graded.cells[0])
@@ -458,5 +468,26 @@ def test_nbgrader_autograde_runs_kernels_in_the_sandbox(tmp_path):
     uid = int(out.split("UID", 1)[1].split()[0])
     assert uid != 0 and (uid == 65534 or not IS_ROOT)
     assert errors(graded.cells[1]) == []  # the test cell passed, in the sandbox
-    assert gradebook.read_bytes() != b"" and b"pwned" not in gradebook.read_bytes()
+    assert b"pwned" not in gradebook.read_bytes()
     assert before[:16] == gradebook.read_bytes()[:16]
+
+
+@needs_bwrap
+@pytest.mark.nbgrader
+@pytest.mark.slow
+def test_nbgrader_autograde_does_not_stall_on_a_sigint_immune_loop(tmp_path):
+    root = _course_with_submission(
+        tmp_path,
+        "x = 1\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
+        "    pass\n",
+        extra_config="c.Execute.timeout = 3\n"
+                     "apply_sandbox_config(c, SandboxPolicy(interrupt_grace=1.0))\n")
+    start = time.monotonic()
+    log = _nbgrader(root, "autograde", "ps1", check=False)
+    elapsed = time.monotonic() - start
+    assert "did not return (an infinite loop?)" in log, log
+    assert elapsed < 60, f"autograde took {elapsed:.0f} s"
+    # graded all the same: the loop's cell says why, the test after it fails (0 points)
+    graded = nbformat.read(root / "autograded" / "alice" / "ps1" / "ps1.ipynb", as_version=4)
+    assert INFINITE_LOOP_MESSAGE in text(graded.cells[0])
+    assert errors(graded.cells[1]) == ["NameError"], text(graded.cells[1])

@@ -46,6 +46,7 @@ import json
 import os
 import pathlib
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -85,17 +86,20 @@ TRUNCATION_NOTE = "\n[output truncated by the grader: {n} bytes]\n"
 #: The error a cell gets when it did not return and ignored the interrupt.
 INFINITE_LOOP_MESSAGE = (
     "the cell did not return (an infinite loop?): it ran past the grader's time limit "
-    "and ignored the interrupt, so the grader killed its kernel; the cells after it "
-    "cannot run"
+    "and ignored the interrupt, so the grader killed its kernel"
 )
+_AFTER_RESTART = ("; the cells after it run in a fresh kernel, without the variables and "
+                  "imports of the cells before")
+_AFTER_KILL = "; the cells after it cannot run"
 
 APT_HINT = "apt-get install bubblewrap"
 
 #: Path of the submission's copy (read-only) and of the private work directory.
 SUBMISSION_INSIDE = "/run/submission"
 
-_OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
-_COMM_TYPES = {"comm_open", "comm_msg", "comm_close"}
+_OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error",
+                           "update_display_data"})
+_COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
 
 class SandboxError(RuntimeError):
@@ -137,6 +141,10 @@ class SandboxPolicy:
     interrupt_grace : float
         Seconds a timed-out cell has to react to the interrupt before the grader kills
         the sandbox (default 3).
+    restart_after_kill : bool
+        After killing a kernel stuck in a cell, start a fresh one so that the following
+        cells still run (and the submission is graded) instead of failing the whole
+        notebook with ``DeadKernelError`` (default True).
     max_copy_bytes : int
         Largest submission folder (bytes) copied into the sandbox (default 64 MiB).
     copy_exclude : tuple of str
@@ -177,6 +185,7 @@ class SandboxPolicy:
     max_cell_output: int = 1 * MiB
     max_notebook_output: int = 5 * MiB
     interrupt_grace: float = 3.0
+    restart_after_kill: bool = True
     max_copy_bytes: int = 64 * MiB
     copy_exclude: tuple[str, ...] = ("*.ipynb", ".ipynb_checkpoints", "__pycache__")
     readonly_paths: tuple[str, ...] = ()
@@ -206,9 +215,6 @@ class SandboxPolicy:
 
 # --- is the sandbox available? ------------------------------------------------------------
 
-_PROBES: dict[tuple[str, bool], str | None] = {}
-
-
 def _resolve_bwrap(bwrap: str) -> str | None:
     if os.sep in bwrap:
         return bwrap if os.access(bwrap, os.X_OK) else None
@@ -230,16 +236,13 @@ def sandbox_problem(policy: SandboxPolicy | None = None) -> str | None:
 
     Notes
     -----
-    The check runs ``bwrap ... true`` with the namespaces the sandbox uses (once per
-    executable; the answer is cached), so an unusable bwrap (user namespaces disabled
+    The check runs ``bwrap ... true`` with the namespaces the sandbox uses (a few
+    milliseconds, before every kernel), so an unusable bwrap (user namespaces disabled
     by the kernel, a container without ``CAP_SYS_ADMIN``) is caught as well as a
     missing one.
     """
     policy = policy or SandboxPolicy()
     root = os.geteuid() == 0
-    key = (policy.bwrap, root)
-    if key in _PROBES:
-        return _PROBES[key]
     path = _resolve_bwrap(policy.bwrap)
     problem = None
     if path is None:
@@ -262,7 +265,6 @@ def sandbox_problem(policy: SandboxPolicy | None = None) -> str | None:
                                f"({proc.stderr.strip() or 'exit code ' + str(proc.returncode)})"
                                "; unprivileged user namespaces may be disabled "
                                "(sysctl kernel.unprivileged_userns_clone=1)")
-    _PROBES[key] = problem
     return problem
 
 
@@ -425,22 +427,28 @@ def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: 
 # --- the kernel manager -------------------------------------------------------------------
 
 
+def _copyable(path: str) -> bool:
+    """Regular files, directories and symlinks; not sockets, fifos or devices."""
+    mode = os.lstat(path).st_mode
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
+
+
 def _copy_submission(src: str | None, dest: str, policy: SandboxPolicy) -> None:
     """Copy the kernel's working directory, minus excluded names, without following links."""
     os.makedirs(dest)
     if not src or not os.path.isdir(src):
         return
-    total = 0
+    total = [0]
 
     def ignore(folder, names):
-        nonlocal total
         skipped = {n for n in names
-                   if any(fnmatch.fnmatch(n, pat) for pat in policy.copy_exclude)}
+                   if any(fnmatch.fnmatch(n, pat) for pat in policy.copy_exclude)
+                   or not _copyable(os.path.join(folder, n))}
         for n in names:
             path = os.path.join(folder, n)
             if n not in skipped and os.path.isfile(path) and not os.path.islink(path):
-                total += os.path.getsize(path)
-        if total > policy.max_copy_bytes:
+                total[0] += os.path.getsize(path)
+        if total[0] > policy.max_copy_bytes:
             raise SandboxError(
                 f"the submission folder {src} holds more than {policy.max_copy_bytes} bytes "
                 "(SandboxPolicy.max_copy_bytes); remove large files or raise the limit")
@@ -457,7 +465,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     ``ipc`` transport in a private directory, a clean environment, the limits of
     :attr:`policy`. Interrupts are sent as messages (signals cannot cross the pid
     namespace); a kernel still busy ``policy.interrupt_grace`` seconds after the
-    interrupt is killed, and its cell gets :data:`INFINITE_LOOP_MESSAGE`.
+    interrupt is killed, its cell gets :data:`INFINITE_LOOP_MESSAGE`, and (with
+    ``policy.restart_after_kill``) a fresh sandbox takes its place, so that the
+    following cells still run.
 
     Use ``NotebookClient(nb, kernel_manager_class=SandboxedKernelManager)``, or
     :class:`SandboxedExecute` with nbgrader. Configure with
@@ -482,7 +492,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self._state_dir: str | None = None
-        self._iopub_watchers: list[CappedIOPubChannel] = []
+        self._iopub_watchers: list[tuple[CappedIOPubChannel, SandboxedKernelClient]] = []
         self.sandboxed: bool | None = None
 
     # -- start --------------------------------------------------------------------------
@@ -566,7 +576,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         msg = self.session.msg("interrupt_request", content={})
         self._connect_control_socket()
         self.session.send(self._control_socket, msg)
-        watchers = [w for w in self._iopub_watchers if w.busy_parent is not None]
+        watchers = [w for w, _ in self._iopub_watchers if w.busy_parent is not None]
         if not watchers:
             return
         deadline = asyncio.get_running_loop().time() + self.policy.interrupt_grace
@@ -574,15 +584,39 @@ class SandboxedKernelManager(AsyncKernelManager):
             if all(w.busy_parent is None for w in watchers) or not await self.is_alive():
                 return
             await asyncio.sleep(0.1)
-        self.log.error("Sandboxed kernel %s: %s.", self.kernel_id, INFINITE_LOOP_MESSAGE)
+        restart = self.policy.restart_after_kill
+        message = INFINITE_LOOP_MESSAGE + (_AFTER_RESTART if restart else _AFTER_KILL)
+        self.log.error("Sandboxed kernel %s: %s.", self.kernel_id, message)
         await self._async_kill_kernel()
         for w in watchers:
-            w.inject_dead_kernel(INFINITE_LOOP_MESSAGE)
+            w.inject_dead_kernel(message)
+        if restart:
+            # let the reader of the cell (nbclient) take the error and the idle first
+            loop = asyncio.get_running_loop()
+            until = loop.time() + 2.0
+            while any(w._ready for w in watchers) and loop.time() < until:
+                await asyncio.sleep(0.01)
+            try:
+                await self._restart_after_kill()
+            except Exception as exc:  # the cells after it then fail with DeadKernelError
+                self.log.error("Sandboxed kernel %s could not be restarted: %s",
+                               self.kernel_id, exc)
+
+    async def _restart_after_kill(self) -> None:
+        """Start a fresh sandbox on the same ipc sockets; return when the clients reach it."""
+        await self._async_restart_kernel(now=True)
+        for channel, _ in self._iopub_watchers:
+            channel.revive()
+        # the clients' sockets reconnect by themselves; kernel_info proves each one does
+        # (no cell runs meanwhile: the one that looped was just ended)
+        for _, client in self._iopub_watchers:
+            if client.channels_running:
+                await client.wait_for_ready(timeout=60)
 
     interrupt_kernel = _async_interrupt_kernel
 
-    def _watch(self, channel: CappedIOPubChannel) -> None:
-        self._iopub_watchers.append(channel)
+    def _watch(self, channel: CappedIOPubChannel, client: SandboxedKernelClient) -> None:
+        self._iopub_watchers.append((channel, client))
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -661,6 +695,11 @@ class CappedIOPubChannel(AsyncZMQSocketChannel):
         self.busy_parent = None
         self._wake.set()
 
+    def revive(self) -> None:
+        """The kernel was restarted: read its socket again."""
+        self._dead = False
+        self._wake.set()
+
     def _notes(self, parent: str) -> list[dict]:
         dropped = self._dropped.pop(parent, {})
         return [self._synthetic("stream", {"name": name,
@@ -717,12 +756,16 @@ class CappedIOPubChannel(AsyncZMQSocketChannel):
             return self._ready.popleft(), True
         self._wake.clear()
         if self._dead:
-            # the kernel was killed: nothing more comes from its socket
+            # the kernel was killed: nothing comes from its socket until a restart
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 raise Empty from None
-            return self._ready.popleft(), True
+            if self._ready:
+                return self._ready.popleft(), True
+            if self._dead:
+                raise Empty
+            self._wake.clear()  # revived: read the new kernel's socket
         poll = asyncio.ensure_future(self.socket.poll(
             None if timeout is None else int(timeout * 1000)))
         wake = asyncio.ensure_future(self._wake.wait())
@@ -767,7 +810,7 @@ class SandboxedKernelClient(AsyncKernelClient):
             channel = CappedIOPubChannel(socket, self.session, self.ioloop)
             if isinstance(parent, SandboxedKernelManager):
                 channel.policy = parent.policy
-                parent._watch(channel)
+                parent._watch(channel, self)
             self._iopub_channel = channel
         return self._iopub_channel
 

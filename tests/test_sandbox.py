@@ -125,7 +125,7 @@ def test_sandbox_command_confines_and_limits(tmp_path):
         assert flag in joined or "--unshare-all" in joined, flag
     assert f"--as={2 * 1024**3}" in cmd and "--nproc=64" in cmd
     assert f"--fsize={64 * 1024**2}" in cmd and "--nofile=256" in cmd
-    assert "--cpu=60:65" in cmd
+    assert "--cpu=600:605" in cmd
     # the repository is never bound, only the package directory inside it
     binds = {cmd[i + 1] for i, a in enumerate(cmd) if a in ("--bind", "--ro-bind")}
     assert str(ROOT) not in binds
@@ -303,6 +303,14 @@ def test_memory_processes_and_disk_are_limited(tmp_path):
         "except OSError as exc:\n"
         "    print('STOPPED_AT', written, exc.errno)",
         "import os; os.remove('big.bin'); print('ok')",
+        "files = []\n"
+        "try:\n"
+        "    for _ in range(1000):\n"
+        "        files.append(open('/dev/null'))\n"
+        "except OSError as exc:\n"
+        "    print('FILES', len(files), exc.errno)\n"
+        "for f in files:\n"
+        "    f.close()",
     ], cwd=tmp_path)
     assert errors(nb.cells[0]) == ["MemoryError"], text(nb.cells[0])
     words = text(nb.cells[1]).split()
@@ -312,6 +320,16 @@ def test_memory_processes_and_disk_are_limited(tmp_path):
     assert int(words[1]) <= 64 * 2**20 and int(words[2]) in (27, 28)  # EFBIG, ENOSPC
     assert "ok" in text(nb.cells[3])
     assert not (tmp_path / "big.bin").exists()  # written inside the sandbox only
+    words = text(nb.cells[4]).split()
+    assert words[0] == "FILES" and int(words[1]) < 256 and int(words[2]) == 24  # EMFILE
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_cpu_time_is_limited(tmp_path):
+    with pytest.raises(DeadKernelError):  # SIGXCPU after 2 s of CPU, long before 60 s
+        run(["while True:\n    pass"], cwd=tmp_path, policy=SandboxPolicy(cpu_seconds=2),
+            timeout=60)
 
 
 @needs_bwrap

@@ -120,8 +120,11 @@ class SandboxPolicy:
         ``RLIMIT_AS`` in bytes (default 2 GiB): a bigger allocation raises
         ``MemoryError`` in the student's cell instead of swapping the grader's machine.
     cpu_seconds : int
-        ``RLIMIT_CPU`` in seconds of CPU time for the whole kernel (default 60); the
-        kernel is killed (SIGXCPU, then SIGKILL 5 s later) beyond it.
+        ``RLIMIT_CPU`` in seconds of CPU time for the kernel process, all its threads
+        together (default 600); the kernel is killed (SIGXCPU, then SIGKILL 5 s later)
+        beyond it. A backstop: keep it above the per-cell wall timeout (nbgrader's
+        ``Execute.timeout``, 120 s here), so that a looping cell meets the timeout, which
+        explains itself, and not this limit, which ends the notebook as "Kernel died".
     processes : int
         ``RLIMIT_NPROC`` (default 64): processes and threads of the kernel's uid, so a
         fork bomb fails early. The kernel itself uses about ten threads.
@@ -177,7 +180,7 @@ class SandboxPolicy:
     """
 
     address_space: int = 2 * GiB
-    cpu_seconds: int = 60
+    cpu_seconds: int = 600
     processes: int = 64
     file_size: int = 64 * MiB
     open_files: int = 256
@@ -790,7 +793,10 @@ class CappedIOPubChannel(AsyncZMQSocketChannel):
             msg, filtered = await self._next(left)
             if filtered:
                 return msg
-            kept = self._filter(msg)
+            try:
+                kept = self._filter(msg)
+            except (TypeError, ValueError, AttributeError, KeyError):
+                kept = []  # a malformed message (made up by the student's code): dropped
             if kept:
                 self._ready.extend(kept[1:])
                 return kept[0]

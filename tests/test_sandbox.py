@@ -413,6 +413,23 @@ def test_honest_notebook_runs_fine(course):
     assert elapsed < 30
 
 
+@needs_bwrap
+@pytest.mark.slow
+@pytest.mark.parametrize("source", sorted((ROOT / "assignments").glob("*/*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_every_assignment_passes_its_own_tests_in_the_sandbox(source):
+    """The instructor notebooks (solutions and hidden tests) run clean in the sandbox."""
+    nb = nbformat.read(source, as_version=4)
+    client = NotebookClient(nb, kernel_manager_class=SandboxedKernelManager, timeout=120,
+                            allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(source.parent)}})
+    client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and [text(c) for c in code if errors(c)] == []
+    assert not [o for c in code for o in c.outputs
+                if o.output_type == "stream" and o.name == "stderr"]
+
+
 def test_missing_bwrap_falls_back_loudly(tmp_path, capfd):
     policy = SandboxPolicy(bwrap="/nonexistent/bwrap")
     assert "apt-get install bubblewrap" in sandbox_problem(policy)

@@ -339,6 +339,10 @@ def test_output_flood_is_capped_while_the_cell_runs(tmp_path):
         "import sys\nfor _ in range(200):\n    print('x' * (2**20 - 1))",
         "import sys\nfor _ in range(20):\n    sys.stderr.write('e' * 2**20)",
         "print('still here')",
+        # around the kernel-side cap: messages sent straight to the iopub socket
+        "k = get_ipython().kernel\nparent = k.get_parent()\nfor _ in range(200):\n"
+        "    k.session.send(k.iopub_socket, 'stream', {'name': 'stdout', 'text': 'y' * 2**20},"
+        " parent=parent, ident=b'stream.stdout')",
     ], cwd=tmp_path, timeout=120)
     out = text(nb.cells[0])
     assert len(out) < 1.1 * 2**20
@@ -349,6 +353,8 @@ def test_output_flood_is_capped_while_the_cell_runs(tmp_path):
     assert any(o.output_type == "stream" and o.name == "stderr"
                and "output truncated" in o.text for o in nb.cells[1].outputs)
     assert "still here" in text(nb.cells[2])
+    bypass = text(nb.cells[3])
+    assert len(bypass) < 1.1 * 2**20 and "[output truncated by the grader: " in bypass
     assert len(nbformat.writes(nb)) < 5.5 * 2**20
 
 

@@ -20,10 +20,12 @@ module confines each kernel with tools Debian ships without Docker:
   files (:class:`SandboxPolicy`).
 
 The kernel talks to the grader over ZeroMQ ``ipc`` sockets in a per-kernel directory
-bound into the sandbox (there is no network in the sandbox, not even loopback). The
-grader side caps the outputs it keeps while the cell runs (per cell and per notebook),
-so a flood of output cannot exhaust the grader's memory nor grow the notebook; a cell
-that ignores the interrupt after a timeout gets its sandbox killed.
+bound into the sandbox (there is no network in the sandbox, not even loopback). Outputs
+are capped while the cell runs, in the kernel (a start-up file caps each cell's prints)
+and, authoritatively, on the grader's side as messages arrive (per cell and per
+notebook), so a flood of output neither accumulates in the grader's memory nor grows
+the notebook. A cell that ignores the interrupt after a timeout gets its sandbox killed
+and a fresh one started for the cells after it.
 
 Use with nbclient (``NotebookClient(nb, kernel_manager_class=SandboxedKernelManager)``)
 or nbgrader (:func:`apply_sandbox_config` in ``nbgrader_config.py``). Without bwrap (or
@@ -427,6 +429,52 @@ def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: 
     return args + limits + ["/bin/sh", "-c", copy, "sh", *kernel_cmd]
 
 
+# --- the kernel-side output cap ----------------------------------------------------------
+
+#: Run by the kernel at start-up (``IPKernelApp.exec_files``): caps what each cell writes
+#: to stdout/stderr *inside the kernel*, so an honest print loop never sends the grader
+#: more than the budget. Student code can undo it; the grader's cap
+#: (:class:`CappedIOPubChannel`) is the one that holds.
+_KERNEL_CAP = """\
+def _course_output_cap(limit, note):
+    import sys
+    import ipykernel.iostream as iostream
+    from IPython import get_ipython
+
+    original = iostream.OutStream.write
+    used, dropped = {}, {}
+
+    def write(self, string):
+        if not isinstance(string, str):
+            return original(self, string)
+        key = self.parent_header.get("msg_id")
+        room = limit - used.get(key, 0)
+        if len(string) <= room:
+            used[key] = used.get(key, 0) + len(string)
+            return original(self, string)
+        if room > 0:
+            original(self, string[:room])
+        used[key] = limit
+        per_stream = dropped.setdefault(key, {})
+        per_stream[self.name] = per_stream.get(self.name, 0) + len(string) - max(room, 0)
+        return len(string)
+
+    def report(*args):
+        for key in list(dropped):
+            for name, n in dropped.pop(key).items():
+                stream = sys.stderr if name == "stderr" else sys.stdout
+                original(stream, note.format(n=n))
+                stream.flush()
+
+    iostream.OutStream.write = write
+    get_ipython().events.register("post_run_cell", report)
+
+
+_course_output_cap(__LIMIT__, __NOTE__)
+del _course_output_cap
+"""
+
+
 # --- the kernel manager -------------------------------------------------------------------
 
 
@@ -546,6 +594,13 @@ class SandboxedKernelManager(AsyncKernelManager):
                 os.chmod(state, 0o700)
                 os.chown(ipc, policy.uid, policy.gid)
         kw["env"] = self._kernel_env(kw.get("env") or {}, home)
+        cap = os.path.join(ipc, "output_cap.py")
+        limit = max(policy.max_cell_output - 4 * KiB, KiB)  # room left for the notes
+        pathlib.Path(cap).write_text(_KERNEL_CAP.replace("__LIMIT__", repr(limit))
+                                     .replace("__NOTE__", repr(TRUNCATION_NOTE)))
+        os.chmod(cap, 0o644)
+        if any("ipykernel" in part for part in kernel_cmd):
+            kernel_cmd = [*kernel_cmd, f"--IPKernelApp.exec_files={cap}"]
         cmd = sandbox_command(kernel_cmd, policy=policy, state_dir=state, ipc_dir=ipc,
                               fallback=problem is not None)
         self.log.debug("sandboxed kernel command: %s", cmd)

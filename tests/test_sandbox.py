@@ -20,6 +20,7 @@ import pathlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -34,6 +35,7 @@ import course_pkg
 from course_pkg.instructor.sandbox import (
     INFINITE_LOOP_MESSAGE,
     SandboxedKernelManager,
+    SandboxError,
     SandboxPolicy,
     SandboxUnavailableWarning,
     apply_sandbox_config,
@@ -434,6 +436,16 @@ def test_every_assignment_passes_its_own_tests_in_the_sandbox(source):
     assert code and [text(c) for c in code if errors(c)] == []
     assert not [o for c in code for o in c.outputs
                 if o.output_type == "stream" and o.name == "stderr"]
+
+
+@needs_bwrap
+def test_oversized_submission_is_refused_with_a_clear_error(tmp_path):
+    (tmp_path / "big.bin").write_bytes(b"0" * 2_000_000)
+    before = set(pathlib.Path(tempfile.gettempdir()).glob("course-sandbox-*"))
+    with pytest.raises(SandboxError, match="holds more than 1000000 bytes"):
+        run(["1"], cwd=tmp_path, policy=SandboxPolicy(max_copy_bytes=1_000_000))
+    # nothing left behind
+    assert set(pathlib.Path(tempfile.gettempdir()).glob("course-sandbox-*")) <= before
 
 
 def test_missing_bwrap_falls_back_loudly(tmp_path, capfd):

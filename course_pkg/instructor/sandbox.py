@@ -558,6 +558,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        try:
+            return await self._launch_in_sandbox(kernel_cmd, **kw)
+        except BaseException:
+            if self._state_dir is not None:
+                shutil.rmtree(self._state_dir, ignore_errors=True)
+                self._state_dir = None
+            raise
+
+    async def _launch_in_sandbox(self, kernel_cmd, **kw):
         assert self._state_dir is not None
         policy = self.policy
         problem = sandbox_problem(policy)

@@ -25,9 +25,15 @@ from typing import Any
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
-from .trusted import grade_submission
+from .trusted import grade_submission, summary
 
-__all__ = ["TrustedExecute", "verdict_output"]
+__all__ = ["ENAME_STATUS", "TrustedExecute", "verdict_output"]
+
+#: The error name a verdict is shown under in the notebook, for each status.
+STATUS_ENAME = {"failed": "AssertionError", "timeout": "TimeoutError",
+                "crashed": "StudentProcessDied", "tampered": "TestCellChanged",
+                "error": "TestError"}
+ENAME_STATUS = {v: k for k, v in STATUS_ENAME.items()}
 
 
 def verdict_output(result) -> list[dict[str, Any]]:
@@ -36,9 +42,7 @@ def verdict_output(result) -> list[dict[str, Any]]:
     if result.output:
         outputs.append({"output_type": "stream", "name": "stdout", "text": result.output})
     if result.status != "passed":
-        ename = {"failed": "AssertionError", "timeout": "TimeoutError",
-                 "crashed": "StudentProcessDied", "tampered": "TestCellChanged"}.get(
-            result.status, "TestError")
+        ename = STATUS_ENAME.get(result.status, "TestError")
         outputs.append({"output_type": "error", "ename": ename, "evalue": result.message,
                         "traceback": [f"{ename}: {result.message}"]})
     return outputs
@@ -67,12 +71,12 @@ class TrustedExecute(NbGraderPreprocessor):
         config=True)
     load_timeout = Float(60.0, help="Seconds for running the notebook's cells once.").tag(
         config=True)
-    sandbox = Bool(True, help="Run the student's code in the grading sandbox.").tag(
-        config=True)
+    sandbox = Bool(True, help="Run the student's code in the grading sandbox (off only "
+                              "for debugging: a warning says so).").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        root = pathlib.Path(self.course_root)
+        root = pathlib.Path(self.course_root or ".").resolve()
         name = f"{info['notebook']}.ipynb"
         source = _read(root / "source" / info["assignment"] / name, "the instructor's notebook")
         released = _read(root / "release" / info["assignment"] / name, "the released notebook")
@@ -95,5 +99,6 @@ class TrustedExecute(NbGraderPreprocessor):
                 from nbformat import from_dict
 
                 cell.outputs = [from_dict(o) for o in verdict_output(result)]
-        resources.setdefault("course", {})["results"] = list(results.values())
+        self.log.info("Graded %s of %s: %s", info["student"], info["assignment"],
+                      summary(list(results.values())))
         return nb, resources

@@ -72,9 +72,9 @@ GENERATE_PREPROCESSORS = [
 #: nbgrader 0.9's ``Autograde.autograde_preprocessors`` with trusted grading for ``Execute``.
 AUTOGRADE_PREPROCESSORS = [
     "course_pkg.instructor.trusted_execute.TrustedExecute",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
     *(f"nbgrader.preprocessors.{name}" for name in (
-        "ClearMetadataPreprocessor", "LimitOutput", "SaveAutoGrades", "AssignLatePenalties",
-        "CheckCellMetadata")),
+        "LimitOutput", "SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata")),
 ]
 
 

@@ -74,6 +74,8 @@ __all__ = [
     "sandbox_problem",
     "sandbox_command",
     "apply_sandbox_config",
+    "prepare_state",
+    "student_launcher",
     "TRUNCATION_NOTE",
     "INFINITE_LOOP_MESSAGE",
 ]
@@ -478,6 +480,78 @@ del _course_output_cap
 # --- the kernel manager -------------------------------------------------------------------
 
 
+def prepare_state(state: str, ipc: str, policy: SandboxPolicy) -> None:
+    """Write the sandbox's ``etc/passwd`` and ``etc/group`` and set the permissions.
+
+    ``state`` is the per-sandbox directory of :func:`sandbox_command` (it must
+    already hold ``submission/``), ``ipc`` the directory bound read-write.
+    As root, what the sandbox reads is made readable by its uid through the
+    binds, while ``state`` itself stays 0700: nobody outside can look in.
+    """
+    root = os.geteuid() == 0
+    etc = os.path.join(state, "etc")
+    os.makedirs(etc, exist_ok=True)
+    uid, gid = (policy.uid, policy.gid) if root else (os.getuid(), os.getgid())
+    pathlib.Path(etc, "passwd").write_text(
+        f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        f"student:x:{uid}:{gid}:student:{policy.workdir}:/usr/sbin/nologin\n")
+    pathlib.Path(etc, "group").write_text(f"root:x:0:\nstudent:x:{gid}:\n")
+    if root:
+        for dirpath, _, files in os.walk(state):
+            os.chmod(dirpath, 0o755)
+            for name in files:
+                os.chmod(os.path.join(dirpath, name), 0o644)
+        os.chmod(state, 0o700)
+        os.chown(ipc, policy.uid, policy.gid)
+
+
+#: The policy of a student's process in trusted grading: nothing of course_pkg is
+#: visible (the process gets the pieces it may use from the grader), and the CPU
+#: backstop is above the per-call wall timeout times the number of calls.
+STUDENT_PROCESS_POLICY = dict(expose_packages=(), cpu_seconds=300)
+
+
+def student_launcher(policy: SandboxPolicy | None = None):
+    """A launcher for :class:`~.isolation.StudentProcess`: its command, sandboxed.
+
+    Parameters
+    ----------
+    policy : SandboxPolicy, optional
+        Default: :class:`SandboxPolicy` with :data:`STUDENT_PROCESS_POLICY`
+        (no package exposed, 300 s of CPU).
+
+    Returns
+    -------
+    callable
+        ``launch(argv, private_dir) -> argv``. ``private_dir`` (the runner's
+        files) is bound read-only; a per-process state directory is made in
+        it. Without a usable bwrap the command gets ``prlimit`` only, after a
+        loud :class:`SandboxUnavailableWarning`.
+    """
+    import dataclasses
+
+    policy = policy or SandboxPolicy(**STUDENT_PROCESS_POLICY)
+    problem = sandbox_problem(policy)
+    if problem is not None:
+        _warn_unconfined(problem)
+
+    def launch(argv: list[str], private_dir) -> list[str]:
+        if problem is not None:
+            return sandbox_command(argv, policy=policy, state_dir="", ipc_dir="",
+                                   fallback=True)
+        private_dir = str(private_dir)
+        state = tempfile.mkdtemp(prefix="sandbox-", dir=private_dir)
+        ipc = os.path.join(state, "ipc")
+        os.makedirs(os.path.join(state, "submission"))
+        os.makedirs(ipc)
+        prepare_state(state, ipc, policy)
+        bound = dataclasses.replace(policy, readonly_paths=(*policy.readonly_paths,
+                                                            private_dir))
+        return sandbox_command(argv, policy=bound, state_dir=state, ipc_dir=ipc)
+
+    return launch
+
+
 def _copyable(path: str) -> bool:
     """Regular files, directories and symlinks; not sockets, fifos or devices."""
     mode = os.lstat(path).st_mode
@@ -575,33 +649,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         submission = os.path.join(state, "submission")
         shutil.rmtree(submission, ignore_errors=True)
         _copy_submission(kw.get("cwd"), submission, policy)
-        root = os.geteuid() == 0
         if problem is not None:
             _warn_unconfined(problem)
             kw["cwd"] = submission
             home = submission
         else:
-            etc = os.path.join(state, "etc")
-            os.makedirs(etc, exist_ok=True)
-            uid, gid = (policy.uid, policy.gid) if root else (os.getuid(), os.getgid())
-            pathlib.Path(etc, "passwd").write_text(
-                f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                f"student:x:{uid}:{gid}:student:{policy.workdir}:/usr/sbin/nologin\n")
-            pathlib.Path(etc, "group").write_text(f"root:x:0:\nstudent:x:{gid}:\n")
+            prepare_state(state, ipc, policy)
             kw["cwd"] = state
             # no JPY_PARENT_PID: the grader's pid means nothing in the pid namespace
             # (ipykernel would see a changed parent and quit); --die-with-parent does it
             kw["independent"] = True
             home = policy.workdir
-            if root:
-                # readable by the sandbox's uid through the binds; the state directory
-                # itself stays 0700, so nobody outside the sandbox can look in
-                for dirpath, _, files in os.walk(state):
-                    os.chmod(dirpath, 0o755)
-                    for name in files:
-                        os.chmod(os.path.join(dirpath, name), 0o644)
-                os.chmod(state, 0o700)
-                os.chown(ipc, policy.uid, policy.gid)
         kw["env"] = self._kernel_env(kw.get("env") or {}, home)
         cap = os.path.join(ipc, "output_cap.py")
         limit = max(policy.max_cell_output - 4 * KiB, KiB)  # room left for the notes

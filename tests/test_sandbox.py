@@ -477,12 +477,13 @@ def _course_with_submission(tmp_path, answer: str, extra_config: str = ""):
     root = tmp_path / "course"
     (root / "source" / "ps1").mkdir(parents=True)
     (root / "nbgrader_config.py").write_text(
-        "from course_pkg.grading.nbconfig import apply_config\n"
+        # nbgrader's own autograde (a kernel runs the whole notebook), sandboxed: the
+        # course's trusted grading replaces that step, but the kernel sandbox stays
+        # available to anyone who runs notebooks with nbgrader's Execute.
         "from course_pkg.instructor.sandbox import SandboxPolicy, apply_sandbox_config\n"
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
-        "c.CourseDirectory.course_id = 'sbx'\n"
-        "apply_config(c)\n" + (extra_config or "apply_sandbox_config(c)\n"))
+        "c.CourseDirectory.course_id = 'sbx'\n" + (extra_config or "apply_sandbox_config(c)\n"))
     meta = {"schema_version": 3, "locked": False, "solution": True, "grade": False,
             "grade_id": "answer"}
     test_meta = {"schema_version": 3, "locked": True, "solution": False, "grade": True,

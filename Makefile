@@ -40,13 +40,19 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP)
 
-# Debian's chromium for the browser tests (never `playwright install`).
+# Debian's chromium for the browser tests (never `playwright install`) and
+# bubblewrap for the grading sandbox (course_pkg/instructor/sandbox.py).
 system-deps:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; fi
+	@if [ -x /usr/bin/bwrap ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's bubblewrap for the grading sandbox"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else echo "note: /usr/bin/bwrap is missing; student kernels would run without the grading sandbox and the sandbox tests are skipped (apt-get install bubblewrap)"; fi
 
 # The book's prerequisites: MathJax vendored from the npm registry (the site
 # loads nothing from outside itself) and the student notebooks it links to.

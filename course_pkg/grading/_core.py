@@ -17,6 +17,7 @@ shows that message and little of the hidden test's source.
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,12 +127,24 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _takes_positionally(fn: Callable[..., Any], n: int) -> bool:
+    try:
+        inspect.signature(fn).bind(*range(n))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def run(
     fn: Callable[..., Any],
     inputs: Mapping[str, Any],
     isolate: Mapping[str, Callable[..., Any]] | None = None,
 ) -> Outcome:
-    """Call ``fn(**copies of inputs)`` quietly; record errors and in-place changes.
+    """Call ``fn(*copies of inputs)`` quietly; record errors and in-place changes.
+
+    The arguments are passed positionally when the signature allows it, so
+    that a student may name the parameters as they like; the catalogue's
+    mutations, written ``f(h_prev, x, **params)``, get keywords.
 
     Numpy floating-point warnings and Python warnings are silenced: a warning
     written to stderr would make nbgrader give a passing test zero points,
@@ -140,7 +153,9 @@ def run(
     originals = {k: copy.deepcopy(v) for k, v in inputs.items()}
     args = {k: copy.deepcopy(v) for k, v in inputs.items()}
     out = Outcome()
-    namespace = getattr(fn, "__globals__", None)
+    # A student's process stand-in (trusted grading) swaps the helpers on its side.
+    call_isolated = getattr(fn, "call_isolated", None)
+    namespace = None if call_isolated else getattr(fn, "__globals__", None)
     saved = {}
     if isolate and namespace is not None:
         for key, value in isolate.items():
@@ -149,8 +164,13 @@ def run(
                 namespace[key] = value
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        try:
-            out.value = fn(**args)
+        try:  # positionally: a student may name the parameters as they like
+            if call_isolated is not None:
+                out.value = call_isolated(dict(isolate or {}), *args.values())
+            elif _takes_positionally(fn, len(args)):
+                out.value = fn(*args.values())
+            else:
+                out.value = fn(**args)
         except Exception as exc:  # the student's code may raise anything
             out.error = exc
         finally:
@@ -210,6 +230,7 @@ def compare(ex: Exercise, got: Any, ref: Any, *, values: bool = True) -> str | N
             return (f"{ex.name} should return one numpy array ({names[0]}), "
                     f"but it returned {_kind(got)}.")
         pairs = [(names[0], got, ref)]
+    differences = []
     for name, g, r in pairs:
         g_leaves, r_leaves = _leaves(g, name), _leaves(r, name)
         if isinstance(r, Mapping):
@@ -230,15 +251,18 @@ def compare(ex: Exercise, got: Any, ref: Any, *, values: bool = True) -> str | N
             if not values:
                 continue
             if not np.all(np.isfinite(gv)) and np.all(np.isfinite(rv)):
-                return (f"{path} contains NaN or inf where the expected values are finite "
-                        f"(an overflow: use a numerically stable formula).")
-            if not np.allclose(gv, rv, rtol=RTOL, atol=ATOL, equal_nan=True):
+                differences.append(
+                    f"{path} contains NaN or inf where the expected values are finite "
+                    "(an overflow: use a numerically stable formula).")
+            elif not np.allclose(gv, rv, rtol=RTOL, atol=ATOL, equal_nan=True):
                 err = np.abs(gv - rv)
                 err = np.where(np.isnan(err), np.inf, err)
                 idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
-                return (f"{path} differs from the expected values: at index {idx} it is "
-                        f"{gv[idx]:.6g}, expected {rv[idx]:.6g}.")
-    return None
+                differences.append(
+                    f"{path} differs from the expected values: at index {idx} it is "
+                    f"{gv[idx]:.6g}, expected {rv[idx]:.6g}.")
+    # Every output that differs, not only the first: which ones are right is a clue.
+    return "\n".join(differences) or None
 
 
 def _reproduces(m: Mistake, inputs: Mapping[str, Any], student: Outcome, ref: Any) -> bool:
@@ -355,6 +379,9 @@ def diagnose(
     ex: Exercise,
     inputs: Mapping[str, Any] | None = None,
     expected: Any = None,
+    *,
+    in_place_counts: bool = True,
+    confirm: bool = False,
 ) -> Verdict:
     """Run ``fn`` and, if it is wrong, name the catalogued mistake that explains it.
 
@@ -368,6 +395,14 @@ def diagnose(
         Keyword arguments to test on; random generic inputs if omitted.
     expected : optional
         The expected output on ``inputs``; the reference's if omitted.
+    in_place_counts : bool
+        Whether changing an argument in place makes the answer wrong. Only
+        the inputs-unchanged test says so; the value tests judge the values
+        returned, so one slip costs the points of one test.
+    confirm : bool
+        For hand-made ``inputs`` (zero weights, tiny shapes), where several
+        mistakes can give the same output: name a mistake only if it also
+        explains the student's output on random inputs.
 
     Returns
     -------
@@ -384,7 +419,7 @@ def diagnose(
     if isinstance(student.error, NotImplementedError):
         return Verdict(False, _NOT_IMPLEMENTED.format(name=ex.name), None, "", ex)
     problem = None
-    if student.modified:
+    if student.modified and in_place_counts:
         args = ", ".join(student.modified)
         problem = (f"{ex.name} changed its argument(s) {args} in place. A function must "
                    "not modify its inputs: the caller still needs them (the backward "
@@ -396,16 +431,17 @@ def diagnose(
     if problem is None:
         return Verdict(True, exercise=ex)
     matches = [m for m in ex.mistakes if _reproduces(m, inputs, student, ref)]
-    if len(matches) != 1 and inputs is not generic:
-        # Disambiguate (or find a match) on generic inputs, where mistakes differ.
+    if inputs is not generic and (confirm or len(matches) != 1):
+        # Disambiguate, find, or (confirm=True) confirm a match on generic inputs.
         ref_g = ex.reference(**copy.deepcopy(generic))
         student_g = run(fn, generic, ex.isolate)
-        if student_g.error is not None or student_g.modified or (
+        on_generic = []
+        if student_g.error is not None or (student_g.modified and in_place_counts) or (
             compare(ex, student_g.value, ref_g) is not None
         ):
             on_generic = [m for m in ex.mistakes if _reproduces(m, generic, student_g, ref_g)]
-            both = [m for m in matches if m in on_generic]
-            matches = both or on_generic or matches
+        both = [m for m in matches if m in on_generic]
+        matches = both or on_generic or ([] if confirm else matches)
     return Verdict(False, problem, matches[0] if matches else None, where, ex, matches[1:3])
 
 
@@ -418,7 +454,7 @@ def _fail(verdict: Verdict, context: str = "") -> None:
 
 def explain(fn: Callable[..., Any], ex: Exercise, **inputs: Any) -> str:
     """The diagnosis message for ``fn`` (for ``assert ..., explain(...)``)."""
-    return diagnose(fn, ex, inputs or None).message()
+    return diagnose(fn, ex, inputs or None, confirm=bool(inputs)).message()
 
 
 def _as_inputs(ex: Exercise, args: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
@@ -435,10 +471,9 @@ def check_shape(fn: Callable[..., Any], ex: Exercise, seed: int = 0, **dims: int
     inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
-    if student.error is None and not student.modified:
-        if compare(ex, student.value, ref, values=False) is None:
-            return
-    _fail(diagnose(fn, ex, inputs), f"Shape/dtype check with {dims}:")
+    if student.error is None and compare(ex, student.value, ref, values=False) is None:
+        return
+    _fail(diagnose(fn, ex, inputs, in_place_counts=False), f"Shape/dtype check with {dims}:")
 
 
 def check_range(
@@ -461,11 +496,11 @@ def check_range(
             return
         context = (f"Range check: every entry of the output should lie in [{low}, {high}]; "
                    f"yours spans [{np.nanmin(bad[0]):.4g}, {np.nanmax(bad[0]):.4g}].")
-        verdict = diagnose(fn, ex, inputs)
+        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
         if verdict.ok:  # in range only fails where the reference is fine: report it
             raise AssertionError(context)
         _fail(verdict, context)
-    _fail(diagnose(fn, ex, inputs), "Range check:")
+    _fail(diagnose(fn, ex, inputs, in_place_counts=False), "Range check:")
 
 
 def check_known(
@@ -478,7 +513,7 @@ def check_known(
     """Assert ``fn(*args)`` equals a hand-computed ``expected`` (within ``atol``)."""
     inputs = _as_inputs(ex, args)
     student = run(fn, inputs, ex.isolate)
-    if student.error is None and not student.modified:
+    if student.error is None:
         exp_leaves, got_leaves = _leaves(expected, ""), _leaves(student.value, "")
         same_structure = not isinstance(expected, tuple) or (
             isinstance(student.value, tuple | list) and len(student.value) == len(expected))
@@ -489,7 +524,7 @@ def check_known(
             for k in exp_leaves
         ):
             return
-    verdict = diagnose(fn, ex, inputs)
+    verdict = diagnose(fn, ex, inputs, in_place_counts=False, confirm=True)
     if verdict.ok:  # matches the reference but not the hand-computed value: test bug
         raise AssertionError(f"{ex.name}: the known answer disagrees with the reference; "
                              "please tell your instructor.")
@@ -509,12 +544,13 @@ def check_reference(
     """
     for k, dims in enumerate(shapes):
         inputs = ex.inputs(seed=seed + k, scale=scale, **dims)
-        verdict = diagnose(fn, ex, inputs)
+        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
         if not verdict.ok:
             dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
             context = f"Comparison with the reference on random inputs ({dims_text}"
             context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
-            if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=seed + k, **dims)).ok:
+            if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=seed + k, **dims),
+                                         in_place_counts=False).ok:
                 context += (" Your function is right on ordinary inputs but not on large "
                             "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
                             "and np.tanh are stable; shift softmax scores by their maximum).")

@@ -11,7 +11,10 @@
 * :mod:`.notebooks`: notebook I/O, student versions, execution and scoring;
 * :mod:`.nbconfig`: the nbgrader settings shared by every course directory;
 * :mod:`.build`: the instructor source notebooks, generated from the
-  jupytext sources ``assignments/<id>/<id>.py``.
+  jupytext sources ``assignments/<id>/<id>.py``;
+* :mod:`.trusted`, :mod:`.isolation` and :mod:`.trusted_execute`: grading
+  with tests the student cannot tamper with (the student's code in its own
+  process, the checks in the grader's), plugged into nbgrader's autograde.
 
 The grading code that runs inside the notebooks is :mod:`course_pkg.grading`.
 """

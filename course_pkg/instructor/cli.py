@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment_id")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="regrade already autograded ones")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds one call of a student's function may take (default 10)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run the students' code unconfined (debugging only)")
     p.set_defaults(func=cmd_autograde)
 
     p = sub.add_parser("feedback", help="write the feedback HTML (hidden tests removed)")

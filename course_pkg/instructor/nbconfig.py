@@ -17,6 +17,12 @@ wherever nbgrader runs:
 * ``GenerateAssignment.preprocessors`` starts with ``RemoveBanner``: the
   "generated from assignments/<id>/<id>.py" banner of the instructor source
   is not released to students. The rest is nbgrader 0.9's default list.
+* ``Autograde.autograde_preprocessors`` starts with ``TrustedExecute``
+  instead of nbgrader's ``Execute``: the test cells are not run in the
+  student's kernel but in the grader's process, against the student's
+  functions running in a sandboxed process of their own
+  (:mod:`course_pkg.instructor.trusted_execute`). The rest is nbgrader 0.9's
+  default list, without ``IgnorePattern`` (no student output is graded).
 * ``Execute.extra_arguments``: the kernel prints tracebacks in IPython's
   ``Minimal`` mode (exception type and message only), so the feedback shows
   the assertion message written by :mod:`course_pkg.grading` and not the
@@ -27,8 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BANNER_ID", "FEEDBACK_PREPROCESSORS", "GENERATE_PREPROCESSORS", "MISSING_CELL_NOTE",
-           "WARNING_PATTERN", "apply_config"]
+__all__ = ["AUTOGRADE_PREPROCESSORS", "BANNER_ID", "FEEDBACK_PREPROCESSORS",
+           "GENERATE_PREPROCESSORS", "MISSING_CELL_NOTE", "WARNING_PATTERN", "apply_config"]
 
 #: Cell id of the "generated from ..., edit that file" banner of the instructor sources.
 BANNER_ID = "generated-from"
@@ -63,6 +69,15 @@ GENERATE_PREPROCESSORS = [
 ]
 
 
+#: nbgrader 0.9's ``Autograde.autograde_preprocessors`` with trusted grading for ``Execute``.
+AUTOGRADE_PREPROCESSORS = [
+    "course_pkg.instructor.trusted_execute.TrustedExecute",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    *(f"nbgrader.preprocessors.{name}" for name in (
+        "LimitOutput", "SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata")),
+]
+
+
 def apply_config(c: Any) -> Any:
     """Apply the course's nbgrader settings to the config object ``c``."""
     c.IgnorePattern.enabled = True
@@ -71,6 +86,7 @@ def apply_config(c: Any) -> Any:
     c.OverwriteCells.missing_cell_notification = MISSING_CELL_NOTE
     c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
     c.GenerateAssignment.preprocessors = list(GENERATE_PREPROCESSORS)
+    c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
     c.Execute.timeout = 120
     c.Execute.extra_arguments = [
         "--HistoryManager.hist_file=:memory:",

@@ -104,58 +104,117 @@ def _scores(
     return out
 
 
+def _quarantine_unreadable(root: pathlib.Path, aid: str,
+                           students: Sequence[str]) -> dict[str, str]:
+    """Move unreadable submitted notebooks aside (kept, renamed); ``student -> reason``.
+
+    nbgrader then finds no notebook for them and records 0 for every test,
+    a definite score instead of an aborted run; the file is kept next to
+    where it was, as ``<id>.ipynb.unreadable``, for the instructor to look at.
+    """
+    import nbformat
+
+    bad = {}
+    for s in students:
+        path = root / "submitted" / s / aid / f"{aid}.ipynb"
+        if not path.exists():
+            continue
+        try:
+            nbformat.validate(nbformat.read(path, as_version=4))
+        except Exception as err:  # any way of not being a notebook
+            kept = path.with_name(path.name + ".unreadable")
+            path.replace(kept)
+            bad[s] = f"unreadable notebook ({type(err).__name__}: {str(err)[:120]}); kept as {kept}"
+    return bad
+
+
+def _test_statuses(root: pathlib.Path, aid: str, student: str) -> dict[str, list[str]]:
+    """``status -> [test cell ids]`` for the tests that did not pass, from the graded notebook."""
+    from .trusted_execute import ENAME_STATUS
+
+    path = root / "autograded" / student / aid / f"{aid}.ipynb"
+    if not path.exists():
+        return {}
+    out: dict[str, list[str]] = {}
+    for cell in read_notebook(path).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                out.setdefault(ENAME_STATUS.get(o.get("ename"), "failed"), []).append(grade_id)
+    return out
+
+
 def cmd_autograde(args) -> int:
-    """``course autograde ID``: nbgrader autograde, then the scores and meaningful notes."""
+    """``course autograde ID``: trusted grading through nbgrader, then a summary.
+
+    Every test cell ends with a score and a reason: the summary lists the
+    students whose code timed out, crashed, changed a test cell or handed in
+    an unreadable notebook.
+    """
     root = course_root(args)
     aid = args.assignment_id
     source_nb = check_assignment(root, aid)
-    students = submissions(root, aid)
+    collected = submissions(root, aid)
+    students = collected
     if args.student:
-        students = [s for s in students if s in args.student]
+        unknown = sorted(set(args.student) - set(collected))
+        if unknown:
+            raise CourseError(
+                f"unknown student(s) {', '.join(unknown)}: no submission of {aid} in "
+                f"{root / 'submitted'} (collected: {', '.join(collected[:10]) or 'none'}"
+                f"{', ...' if len(collected) > 10 else ''}).")
+        students = [s for s in collected if s in args.student]
     if not students:
         raise CourseError(f"no submissions of {aid} in {root / 'submitted'}; run "
                           f"`course collect {aid} PATH` first.")
     if not (root / "release" / aid).exists():
         raise CourseError(f"{aid} was never released in {root}; run `course release {aid}`.")
-    argv = ["autograde", aid]
+    if args.timeout <= 0:
+        raise CourseError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    if args.no_sandbox:
+        say("WARNING: --no-sandbox: the students' code runs unconfined, with your user's "
+            "rights, network and files. Use it only to debug the grader.")
+    unreadable = _quarantine_unreadable(root, aid, students)
+    argv = ["autograde", aid, f"--TrustedExecute.course_root={root}",
+            f"--TrustedExecute.timeout={args.timeout}"]
+    if args.no_sandbox:
+        argv.append("--TrustedExecute.sandbox=False")
     if args.student:
         argv.append("--student=" + ",".join(students))
     if args.force:
         argv.append("--force")
-    say(f"Autograding {len(students)} submission(s) of {aid} (about 1 s each after a "
-        "3 s start-up; nbgrader runs them one after another).")
+    say(f"Autograding {len(students)} submission(s) of {aid}, each in the grading sandbox "
+        f"with {args.timeout:g} s per call of a student's function.")
     code, lines = run_nbgrader(root, *argv, progress_total=len(students),
-                            progress_pattern=r"Autograding|Skipping existing")
+                               progress_pattern=r"Graded \S+ of |Skipping existing")
     if code != 0:
         raise nbgrader_failure("autograde", lines)
-    # nbgrader warns that the checksum of every test cell with hidden tests changed,
-    # even on honest submissions (issue #1961): the released cell lacks the hidden
-    # lines, so it cannot match the source. Report only the meaningful warnings.
-    hidden = _hidden_cells(source_nb)
+    notes = []
     current = "?"
-    expected_warnings, notes = 0, []
     for line in lines:
         m = re.search(r"submitted/([^/\s]+)/" + re.escape(aid), line)
         if m:
             current = m.group(1)
         m = re.search(r"Attribute '(\w+)' for cell (\S+) has changed", line)
-        if m:
-            attr, cell = m.groups()
-            if attr == "checksum" and cell in hidden:
-                expected_warnings += 1
-            else:
-                notes.append(f"{current}: the {attr} of locked cell {cell} was changed; "
-                             "nbgrader restored it from the source")
-        m = re.search(r"Missing grade cell (\S+) encountered", line)
-        if m:
-            notes.append(f"{current}: test cell {m.group(1)} was deleted; restored, 0 points")
+        if m and m.group(2) not in _hidden_cells(source_nb):
+            notes.append(f"{current}: the {m.group(1)} of locked cell {m.group(2)} was "
+                         "changed; nbgrader restored it from the source")
+    problems: dict[str, list[str]] = {}
     for s, score, max_score in _scores(root, aid, students):
-        say(f"  {s:<20} {score:g} / {max_score:g}   {root / 'autograded' / s / aid}")
+        statuses = _test_statuses(root, aid, s)
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(statuses.items())
+                           if k != "failed")
+        say(f"  {s:<20} {score:g} / {max_score:g}" + (f"   ({detail})" if detail else ""))
+        for status in statuses:
+            if status != "failed":
+                problems.setdefault(status, []).append(s)
+    for s, reason in unreadable.items():
+        say(f"  {s:<20} 0: {reason}")
+        problems.setdefault("unreadable notebook", []).append(s)
     for note in notes:
         say(f"  note: {note}")
-    if expected_warnings:
-        say(f"  ({expected_warnings} nbgrader checksum warning(s) about test cells with hidden "
-            "tests are expected and harmless: see docs/instructors.md, nbgrader #1961.)")
+    for status, who in sorted(problems.items()):
+        say(f"  {status}: {len(who)} student(s): {', '.join(sorted(who))}")
     say(f"Autograded notebooks are in {root / 'autograded'}/<student>/{aid}/; scores are in "
         f"{root / 'gradebook.db'}. Next: course feedback {aid}")
     return 0

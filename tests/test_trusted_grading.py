@@ -1,0 +1,240 @@
+"""Trusted grading: the verdict is computed where the student's code cannot reach.
+
+Each attack below made a wrong answer score (nearly) full marks when the
+tests ran in the student's kernel. Here the student's code runs in its own
+process and the instructor's test cells run in the grader's; every attack
+must score exactly what the same wrong answer scores without it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+
+import pytest
+
+from course_pkg.instructor.coursedir import packaged_assignments
+from course_pkg.instructor.trusted import grade_submission, summary
+
+DATA = packaged_assignments()
+ASSIGNMENTS = sorted(p.parent.name for p in DATA.glob("*/*.ipynb"))
+
+WRONG_FORGET = "return np.tanh(np.concatenate([h_prev, x], axis=1) @ W_f + b_f)"
+
+
+def source(aid: str) -> dict:
+    return json.loads((DATA / aid / f"{aid}.ipynb").read_text())
+
+
+def with_solution(nb: dict, grade_id: str, body: str) -> dict:
+    """``nb`` with the body of solution cell ``grade_id`` replaced (signature kept)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            src = "".join(cell["source"])
+            indent = re.search(r"^(\s*)### BEGIN SOLUTION", src, re.M).group(1)
+            new = "\n".join(indent + line for line in body.splitlines())
+            cell["source"] = re.sub(r"^\s*### BEGIN SOLUTION.*?### END SOLUTION",
+                                    lambda _, new=new: new, src, flags=re.S | re.M)
+            return nb
+    raise KeyError(grade_id)
+
+
+def with_cell(nb: dict, code: str) -> dict:
+    """``nb`` with a student's code cell appended."""
+    nb = copy.deepcopy(nb)
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": code,
+                        "outputs": [], "execution_count": None})
+    return nb
+
+
+def score(results) -> float:
+    return sum(r.score for r in results)
+
+
+@pytest.fixture(scope="module")
+def nb01():
+    return source("01_forget_gate")
+
+
+@pytest.fixture(scope="module")
+def wrong01(nb01):
+    """Assignment 01 with tanh for sigmoid, and its honest score."""
+    nb = with_solution(nb01, "forget_gate", WRONG_FORGET)
+    return nb, score(grade_submission(nb01, nb))
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_honest_solution_scores_full(aid):
+    nb = source(aid)
+    results = grade_submission(nb, nb)
+    assert all(r.status == "passed" for r in results), summary(results)
+    assert score(results) == sum(r.max_score for r in results) > 0
+
+
+@pytest.mark.parametrize("aid", ["01_forget_gate", "05_lstm_forward", "08_attention"])
+def test_blank_notebook_scores_zero_with_reasons(aid):
+    nb = source(aid)
+    blank = copy.deepcopy(nb)
+    for cell in blank["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION",
+                                    "raise NotImplementedError()", "".join(cell["source"]),
+                                    flags=re.S)
+    results = grade_submission(nb, blank)
+    assert score(results) == 0
+    assert all(r.status in ("failed", "error") and r.message for r in results)
+
+
+def test_wrong_answer_loses_points(wrong01, nb01):
+    _, wrong = wrong01
+    assert 0 < wrong < 9
+
+
+ATTACKS = {
+    "patch numpy.testing": (
+        "import numpy.testing\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "numpy.testing.assert_array_equal = lambda *a, **k: None\n"
+        "np.allclose = lambda *a, **k: True\n"),
+    "patch the grading helpers": (
+        "from course_pkg import grading\n"
+        "for name in ['check_shape', 'check_range', 'check_known', 'check_reference',\n"
+        "             'check_inputs_unchanged']:\n"
+        "    setattr(grading, name, lambda *a, **k: None)\n"),
+    "patch builtins": (
+        "import builtins\n"
+        "builtins.AssertionError = type('Nothing', (Exception,), {})\n"
+        "builtins.isinstance = lambda *a: True\n"),
+    "print fake results": "print('All tests passed! 9/9')\n",
+    "swallow exceptions": (
+        "import sys\n"
+        "sys.excepthook = lambda *a: None\n"
+        "get_ipython().set_custom_exc = None\n"),
+    "look for hidden tests in memory": (
+        "import gc\n"
+        "LEAK = [o for o in gc.get_objects() if isinstance(o, str) and 'check_reference' in o]\n"
+        "assert not LEAK, 'hidden tests visible to the student'\n"),
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_attack_scores_no_more_than_the_wrong_answer(attack, wrong01):
+    nb, wrong = wrong01
+    src = source("01_forget_gate")
+    results = grade_submission(src, with_cell(nb, ATTACKS[attack]))
+    assert score(results) <= wrong, summary(results)
+
+
+def test_always_equal_object_scores_zero(nb01):
+    body = ("class Equal:\n"
+            "    def __eq__(self, other):\n        return True\n"
+            "    __array_priority__ = 1e9\n"
+            "    shape = property(lambda self: (h_prev.shape[0], W_f.shape[1]))\n"
+            "    dtype = np.dtype('float64')\n"
+            "return Equal()")
+    results = grade_submission(nb01, with_solution(nb01, "forget_gate", body))
+    assert score(results) == 0
+    assert any("cannot be graded" in r.message for r in results)
+
+
+def test_array_subclass_comes_back_as_a_plain_array(nb01):
+    body = ("class Liar(np.ndarray):\n"
+            "    def __eq__(self, other):\n        return np.ones(self.shape, bool)\n"
+            "z = np.concatenate([h_prev, x], axis=1)\n"
+            "return np.tanh(z @ W_f + b_f).view(Liar)")
+    results = grade_submission(nb01, with_solution(nb01, "forget_gate", body))
+    wrong = grade_submission(nb01, with_solution(nb01, "forget_gate", WRONG_FORGET))
+    assert score(results) == score(wrong) < 9
+
+
+@pytest.mark.parametrize("module", ["course_pkg.lstm_gates", "course_pkg.grading.gates",
+                                    "course_pkg.lstm"])
+def test_reference_and_catalogues_are_not_importable(nb01, module):
+    body = (f"import importlib\nref = importlib.import_module('{module}')\n"
+            "return ref.forget_gate(h_prev, x, W_f, b_f)[0]")
+    results = grade_submission(nb01, with_solution(nb01, "forget_gate", body))
+    assert score(results) == 0
+    assert all("ModuleNotFoundError" in r.message and module in r.message
+               for r in results), summary(results)
+
+
+def test_edited_and_deleted_test_cells_change_nothing(wrong01, nb01):
+    nb, wrong = wrong01
+    edited = copy.deepcopy(nb)
+    tests = [c for c in edited["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    tests[0]["source"] = "pass"
+    edited["cells"].remove(tests[1])
+    assert score(grade_submission(nb01, edited)) == wrong
+
+
+def test_unlocked_test_cell_turned_into_code_is_not_run(nb01):
+    """A test cell whose nbgrader marks were removed is still recognised by its id."""
+    nb = copy.deepcopy(nb01)
+    for cell in nb["cells"]:
+        md = cell["metadata"].get("nbgrader", {})
+        if md.get("grade") and not md.get("solution"):
+            md["grade"] = False
+            cell["source"] = "raise SystemExit('boom')"
+    assert score(grade_submission(nb01, nb)) == 9
+
+
+def test_renamed_parameters_score_full(nb01):
+    nb = copy.deepcopy(nb01)
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "forget_gate":
+            cell["source"] = ("def forget_gate(h, x_t, W, b):\n"
+                              "    return sigmoid(np.concatenate([h, x_t], axis=1) @ W + b)\n")
+    results = grade_submission(nb01, nb)
+    assert score(results) == 9, summary(results)
+
+
+def test_infinite_loop_times_out_and_the_next_tests_still_run(nb01):
+    body = ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "if h_prev.shape[0] == 3:\n    while True:\n        pass\n"
+            "z = np.concatenate([h_prev, x], axis=1)\nreturn sigmoid(z @ W_f + b_f)")
+    start = time.monotonic()
+    results = grade_submission(nb01, with_solution(nb01, "forget_gate", body), timeout=2)
+    elapsed = time.monotonic() - start
+    by_id = {r.grade_id: r for r in results}
+    assert by_id["test_forget_gate_shape"].status == "timeout"
+    assert "did not return within 2 s (an infinite loop?)" in by_id[
+        "test_forget_gate_shape"].message
+    assert by_id["test_forget_gate_known"].status == "passed"  # N = 1 there: no loop
+    assert elapsed < 30
+
+
+def test_infinite_loop_at_top_level_gives_every_test_a_reason(nb01):
+    results = grade_submission(nb01, with_cell(nb01, "while True:\n    pass\n"),
+                               load_timeout=2)
+    assert score(results) == 0
+    assert all(r.status == "timeout" and "did not return" in r.message for r in results)
+
+
+def test_process_that_dies_scores_zero_and_is_restarted(nb01):
+    body = ("import os\nif h_prev.shape[0] == 3:\n    os._exit(3)\n"
+            "z = np.concatenate([h_prev, x], axis=1)\nreturn sigmoid(z @ W_f + b_f)")
+    results = grade_submission(nb01, with_solution(nb01, "forget_gate", body))
+    by_id = {r.grade_id: r for r in results}
+    assert by_id["test_forget_gate_shape"].status == "crashed"
+    assert "exited (status 3)" in by_id["test_forget_gate_shape"].message
+    assert by_id["test_forget_gate_known"].status == "passed"
+
+
+def test_failing_import_in_a_cell_is_named_in_the_feedback(nb01):
+    nb = with_solution(nb01, "forget_gate", "return 0")
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "forget_gate":
+            cell["source"] = "from course_pkg.lstm_gates import forget_gate\n"
+    results = grade_submission(nb01, nb)
+    assert "not available while your notebook is graded" in results[0].message
+
+
+def test_gradient_checker_round_trip_through_both_processes():
+    """06 passes functions both ways: the student's check calls the grader's backward."""
+    nb = source("06_lstm_backward")
+    by_id = {r.grade_id: r for r in grade_submission(nb, nb)}
+    assert by_id["test_gradient_check_catches_bugs"].status == "passed"
+    assert "gradient check" in by_id["test_gradient_check_own_backward"].output

@@ -32,8 +32,16 @@ import pytest
 
 import course_pkg
 from course_pkg.instructor.coursedir import packaged_assignments
+from course_pkg.instructor.sandbox import sandbox_problem
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
+PROBLEM = sandbox_problem()
+pytestmark = [
+    pytest.mark.nbgrader, pytest.mark.slow,
+    # the attacks are meant to fail because of the sandbox: without it they are no test
+    # (COURSE_REQUIRE_SANDBOX=1, set by .ci/run, turns the skip into a failure)
+    pytest.mark.skipif(PROBLEM is not None and os.environ.get("COURSE_REQUIRE_SANDBOX") != "1",
+                       reason=f"no sandbox here: {PROBLEM}"),
+]
 
 AID = "01_forget_gate"
 WRONG = "return np.tanh(np.concatenate([h_prev, x], axis=1) @ W_f + b_f)"

@@ -174,14 +174,23 @@ def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None,
     from nbclient import NotebookClient
 
     nb = copy.deepcopy(nb)
+    # A cell that runs past the timeout is interrupted and shows why; the
+    # notebook goes on, so every test still reports a result.
+    on_timeout = {"ename": "TimeoutError", "evalue": f"the cell did not return within "
+                  f"{timeout} s (an infinite loop?)", "traceback": []}
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        interrupt_on_timeout=True, error_on_timeout=on_timeout,
         resources={"metadata": {"path": str(cwd or os.getcwd())}},
         # The kernel listens on loopback only; its "running over TCP without
         # encryption" warning would alarm students on every check.
         extra_arguments=["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
+    for cell in nb.cells:  # an interrupted cell says why it was interrupted
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") == "KeyboardInterrupt":
+                out.ename, out.evalue = on_timeout["ename"], on_timeout["evalue"]
     return nb
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pathlib
 
+from .coursedir import packaged_assignments
 from .errors import CourseError, say
-from .notebooks import execute, read_notebook, test_results
+from .notebooks import execute, read_notebook, student_version, test_results
+from .trusted import tampered_tests
 
 __all__ = ["cmd_check"]
 
@@ -16,6 +18,10 @@ def cmd_check(args) -> int:
     nb = read_notebook(path)
     if not any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells):
         raise CourseError(f"{path} has no test cells: is it an assignment notebook?")
+    released = packaged_assignments() / path.stem / f"{path.stem}.ipynb"
+    if released.exists():  # a renamed copy ("...-Copy1") is not compared
+        for reason in tampered_tests(student_version(read_notebook(released)), nb).values():
+            say(f"WARNING: {reason}. Restore it from a fresh copy of the assignment.")
     say(f"Running {path.name} in a fresh kernel (your file is not modified)...")
     try:
         executed = execute(nb, cwd=path.parent, timeout=args.timeout)

@@ -3,7 +3,7 @@
 * ``_toc.yml`` names files that exist, in the parts the course map fixes, and
   every Markdown file in ``book/`` is in it (``only_build_toc_files`` would
   otherwise drop it silently).
-* Every chapter carries the analogy the course map (``../shared/COURSE.md``)
+* Every chapter carries the analogy the course map (``docs/course_map.md``)
   assigns to it, a "where the analogy breaks" note, an exercise, a code cell
   that draws a figure, and a per-chapter bibliography.
 * Every citation key used anywhere in the book is in ``book/references.bib``,
@@ -24,7 +24,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-COURSE_MAP = ROOT.parent / "shared" / "COURSE.md"
+COURSE_MAP = ROOT / "docs" / "course_map.md"
 
 CHAPTERS = {
     1: "01_why_memory",
@@ -43,7 +43,7 @@ APPENDICES = ["appendix_a_notation", "appendix_b_glossary", "appendix_c_guides"]
 
 # The analogy of each chapter, as phrases that must appear in its text
 # (compared case-insensitively, with hyphens read as spaces and curly quotes
-# as straight ones). They follow the "analogy" column of COURSE.md.
+# as straight ones). They follow the "analogy" column of course_map.md.
 ANALOGY_KEYWORDS: dict[int, tuple[str, ...]] = {
     1: ("roller coaster", "clouds", "France"),
     2: ("cat", "cats", "was", "were"),
@@ -158,9 +158,7 @@ def test_every_book_page_is_in_the_toc():
 
 
 def course_map_rows() -> dict[int, str]:
-    """Chapter number -> the whole table row, from COURSE.md's chapter table."""
-    if not COURSE_MAP.is_file():
-        pytest.skip(f"{COURSE_MAP} not found (shared/ lies beside the clone in CI)")
+    """Chapter number -> the whole table row, from course_map.md's chapter table."""
     rows: dict[int, str] = {}
     for line in COURSE_MAP.read_text(encoding="utf8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -172,12 +170,12 @@ def course_map_rows() -> dict[int, str]:
 def test_keywords_follow_the_course_map():
     rows = course_map_rows()
     assert set(rows) == set(ANALOGY_KEYWORDS), (
-        f"COURSE.md lists chapters {sorted(rows)}, the test knows {sorted(ANALOGY_KEYWORDS)}"
+        f"course_map.md lists chapters {sorted(rows)}, the test knows {sorted(ANALOGY_KEYWORDS)}"
     )
     for number, keywords in ANALOGY_KEYWORDS.items():
         row = normalise(rows[number])
         assert any(normalise(k) in row for k in keywords), (
-            f"chapter {number}: none of {keywords} occurs in COURSE.md's row {rows[number]!r}; "
+            f"chapter {number}: none of {keywords} occurs in course_map.md's row {rows[number]!r}; "
             "update ANALOGY_KEYWORDS"
         )
 

@@ -3,7 +3,7 @@
 #
 # *Course "LSTMs and attention, by analogy". Read first: Chapter 3, "The forget gate" ([book/03_forget_gate.md](../../book/03_forget_gate.md) in the course repository, or the same chapter in the online book).*
 #
-# You have just sat the linear-algebra exam and the calculus exam is next. Before you open the calculus notes you clear your head, but not completely: what linear algebra shares with calculus is worth keeping, the rest can go. After an English exam you would drop nearly everything. The forget gate makes that decision for every slot of the memory, with a number between 0 (drop it) and 1 (keep it), looking at what you were thinking (`h_prev`) and what is in front of you now (`x`). (Where the analogy breaks: the gate does not delete anything for good; it only scales the memory at this step.)
+# You have just sat the linear-algebra exam and the calculus exam is next. Before you open the calculus notes you clear your head, but not completely: what linear algebra shares with calculus is worth keeping, the rest can go. After the last exam of the week you would drop nearly everything. The forget gate makes that decision for every slot of the memory, with a number between 0 (drop it) and 1 (keep it), looking at what you were thinking (`h_prev`) and what is in front of you now (`x`). (Where the analogy breaks: the gate does not choose topics by meaning; it scales every slot by a learned number, and what a value near 0 removes is gone for good, since nothing later can bring it back.)
 #
 # ## What to do
 #
@@ -23,13 +23,15 @@
 #
 # The concatenation puts `h_prev` first: `z = [h_prev, x]`, shape (N, H + D). Return only `f` (no cache).
 #
+# Use the `sigmoid` imported at the top (`course_pkg.activations.sigmoid`): you are expected to, it is part of the provided code, not of the exercise. It is numerically stable; `1 / (1 + np.exp(-a))` overflows for a < -709, which a hidden test checks. `np.tanh` is stable as it is.
+#
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 01_forget_gate.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
 # %%
 import numpy as np
 
 from course_pkg import grading
-from course_pkg.activations import sigmoid  # stable
+from course_pkg.activations import sigmoid  # provided and allowed: stable for large |a|
 
 # %% [markdown]
 # ## `forget_gate` (9 points)
@@ -76,14 +78,20 @@ grading.check_shape(forget_gate, "forget_gate", N=3, D=4, H=5)
 grading.check_range(forget_gate, "forget_gate", low=0.0, high=1.0, N=4, D=3, H=2)
 
 # %% nbgrader={"grade": true, "grade_id": "test_forget_gate_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer, worked by hand: z = [h_prev, x] = [1, -1, 2], z @ W_f + b_f = [2, -1], so f = sigmoid([2, -1])."""
-h_prev = np.array([[ 1., -1.]])
-x = np.array([[2.]])
-W_f = np.array([[ 1. ,  0. ],
-          [ 0. ,  1. ],
-          [ 0.5, -0.5]])
-b_f = np.array([0., 1.])
-expected = np.array([[0.880797077978, 0.26894142137 ]])
+"""Known answer, worked by hand, for N=3 samples, D=1 input and H=2 units: the rows of z = [h_prev, x] are [1, -1, 2], [0.5, 2, -1] and [-2, 1, 1]; z @ W_f + b_f = [[0.5, 1], [3, -0.25], [-1, 3]], so f = sigmoid of that."""
+h_prev = np.array([[ 1. , -1. ],
+                   [ 0.5,  2. ],
+                   [-2. ,  1. ]])
+x = np.array([[ 2.],
+              [-1.],
+              [ 1.]])
+W_f = np.array([[ 1. , -0.5],
+                [ 0.5,  1. ],
+                [-0.5,  1.5]])
+b_f = np.array([ 1. , -0.5])
+expected = np.array([[0.622459331202, 0.73105857863 ],
+                     [0.952574126822, 0.437823499114],
+                     [0.26894142137 , 0.952574126822]])
 grading.check_known(forget_gate, "forget_gate", (h_prev, x, W_f, b_f), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_forget_gate_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

@@ -24,13 +24,15 @@
 #
 # Each function returns one array (no cache).
 #
+# Use the `sigmoid` imported at the top (`course_pkg.activations.sigmoid`): you are expected to, it is part of the provided code, not of the exercise. It is numerically stable; `1 / (1 + np.exp(-a))` overflows for a < -709, which a hidden test checks. `np.tanh` is stable as it is.
+#
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 02_input_gate.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
 # %%
 import numpy as np
 
 from course_pkg import grading
-from course_pkg.activations import sigmoid  # stable
+from course_pkg.activations import sigmoid  # provided and allowed: stable for large |a|
 
 # %% [markdown]
 # ## `input_gate` (9 points)
@@ -77,14 +79,20 @@ grading.check_shape(input_gate, "input_gate", N=3, D=4, H=5)
 grading.check_range(input_gate, "input_gate", low=0.0, high=1.0, N=4, D=3, H=2)
 
 # %% nbgrader={"grade": true, "grade_id": "test_input_gate_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer, worked by hand: z = [h_prev, x] = [1, -1, 2], z @ W_i + b_i = [2, -1], so i = sigmoid([2, -1])."""
-h_prev = np.array([[ 1., -1.]])
-x = np.array([[2.]])
-W_i = np.array([[ 1. ,  0. ],
-          [ 0. ,  1. ],
-          [ 0.5, -0.5]])
-b_i = np.array([0., 1.])
-expected = np.array([[0.880797077978, 0.26894142137 ]])
+"""Known answer, worked by hand, for N=3 samples, D=1 input and H=2 units: the rows of z = [h_prev, x] are [1, -1, 2], [0.5, 2, -1] and [-2, 1, 1]; z @ W_i + b_i = [[0.5, 1], [3, -0.25], [-1, 3]], so i = sigmoid of that."""
+h_prev = np.array([[ 1. , -1. ],
+                   [ 0.5,  2. ],
+                   [-2. ,  1. ]])
+x = np.array([[ 2.],
+              [-1.],
+              [ 1.]])
+W_i = np.array([[ 1. , -0.5],
+                [ 0.5,  1. ],
+                [-0.5,  1.5]])
+b_i = np.array([ 1. , -0.5])
+expected = np.array([[0.622459331202, 0.73105857863 ],
+                     [0.952574126822, 0.437823499114],
+                     [0.26894142137 , 0.952574126822]])
 grading.check_known(input_gate, "input_gate", (h_prev, x, W_i, b_i), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_input_gate_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -150,14 +158,20 @@ grading.check_shape(candidate, "candidate", N=3, D=4, H=5)
 grading.check_range(candidate, "candidate", low=-1.0, high=1.0, N=4, D=3, H=2)
 
 # %% nbgrader={"grade": true, "grade_id": "test_candidate_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer, worked by hand: z = [h_prev, x] = [1, -1, 2], z @ W_g + b_g = [2, -1], so g = tanh([2, -1])."""
-h_prev = np.array([[ 1., -1.]])
-x = np.array([[2.]])
-W_g = np.array([[ 1. ,  0. ],
-          [ 0. ,  1. ],
-          [ 0.5, -0.5]])
-b_g = np.array([0., 1.])
-expected = np.array([[ 0.964027580076, -0.761594155956]])
+"""Known answer, worked by hand, for N=3 samples, D=1 input and H=2 units: the rows of z = [h_prev, x] are [1, -1, 2], [0.5, 2, -1] and [-2, 1, 1]; z @ W_g + b_g = [[0.5, 1], [3, -0.25], [-1, 3]], so g = tanh of that."""
+h_prev = np.array([[ 1. , -1. ],
+                   [ 0.5,  2. ],
+                   [-2. ,  1. ]])
+x = np.array([[ 2.],
+              [-1.],
+              [ 1.]])
+W_g = np.array([[ 1. , -0.5],
+                [ 0.5,  1. ],
+                [-0.5,  1.5]])
+b_g = np.array([ 1. , -0.5])
+expected = np.array([[ 0.46211715726 ,  0.761594155956],
+                     [ 0.995054753687, -0.244918662404],
+                     [-0.761594155956,  0.995054753687]])
 grading.check_known(candidate, "candidate", (h_prev, x, W_g, b_g), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_candidate_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

@@ -84,7 +84,7 @@ ones, zeros = np.ones((2, 3)), np.zeros((2, 3))
 grading.check_known(cell_update, "cell_update", (ones, c_prev, zeros, g), c_prev)
 
 # %% nbgrader={"grade": true, "grade_id": "test_cell_update_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test: cell_update agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1 and H = 1)."""
+"""Hidden test: cell_update agrees with the reference on random float64 inputs, for several shapes (including N = 1 and H = 1)."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(cell_update, "cell_update", shapes=[{}, {"N": 1}, {"H": 1}], seed=111)
 ### END HIDDEN TESTS
@@ -145,7 +145,7 @@ expected = (np.array([[ 2., -2., -4.]]), np.array([[ 0.5,  2. , -0.2]]), np.arra
 grading.check_known(cell_update_backward, "cell_update_backward", (dc, f, c_prev, i, g), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_cell_update_backward_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test: cell_update_backward agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1 and H = 1)."""
+"""Hidden test: cell_update_backward agrees with the reference on random float64 inputs, for several shapes (including N = 1 and H = 1)."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(cell_update_backward, "cell_update_backward", shapes=[{}, {"N": 1}, {"H": 1}], seed=121)
 ### END HIDDEN TESTS

@@ -3,7 +3,7 @@
 #
 # *Course "LSTMs and attention, by analogy". Read first: Chapter 6, "The output gate" ([book/06_output_gate.md](../../book/06_output_gate.md) in the course repository, or the same chapter in the online book).*
 #
-# Exam day. Your memory (the cell state) holds far more than the questions ask for; the **output gate** chooses which parts to bring to the page, and tanh turns the raw memory into something of bounded size you can write down. What you write, `h`, is also what you carry into the next exam (statistics, which needs both linear algebra and calculus). (Where the analogy breaks: the network "sits an exam" at every step, not once at the end.)
+# The calculus exam has arrived. Your memory (the cell state) holds far more than the questions ask for; the **output gate** chooses which parts to bring to the page, and tanh turns the raw memory into something of bounded size you can write down. What you write, `h`, is also what you carry into the next exam (statistics, which needs both linear algebra and calculus). (Where the analogy breaks: the network "sits an exam" at every step, not once at the end.)
 #
 # ## What to do
 #
@@ -23,13 +23,15 @@
 #
 # `output_gate` returns `o` and `hidden_state` returns `h` (no caches).
 #
+# Use the `sigmoid` imported at the top (`course_pkg.activations.sigmoid`): you are expected to, it is part of the provided code, not of the exercise. It is numerically stable; `1 / (1 + np.exp(-a))` overflows for a < -709, which a hidden test checks. `np.tanh` is stable as it is.
+#
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 04_output_gate.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
 # %%
 import numpy as np
 
 from course_pkg import grading
-from course_pkg.activations import sigmoid  # stable
+from course_pkg.activations import sigmoid  # provided and allowed: stable for large |a|
 
 # %% [markdown]
 # ## `output_gate` (9 points)
@@ -76,14 +78,20 @@ grading.check_shape(output_gate, "output_gate", N=3, D=4, H=5)
 grading.check_range(output_gate, "output_gate", low=0.0, high=1.0, N=4, D=3, H=2)
 
 # %% nbgrader={"grade": true, "grade_id": "test_output_gate_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer, worked by hand: z = [h_prev, x] = [1, -1, 2], z @ W_o + b_o = [2, -1], so o = sigmoid([2, -1])."""
-h_prev = np.array([[ 1., -1.]])
-x = np.array([[2.]])
-W_o = np.array([[ 1. ,  0. ],
-          [ 0. ,  1. ],
-          [ 0.5, -0.5]])
-b_o = np.array([0., 1.])
-expected = np.array([[0.880797077978, 0.26894142137 ]])
+"""Known answer, worked by hand, for N=3 samples, D=1 input and H=2 units: the rows of z = [h_prev, x] are [1, -1, 2], [0.5, 2, -1] and [-2, 1, 1]; z @ W_o + b_o = [[0.5, 1], [3, -0.25], [-1, 3]], so o = sigmoid of that."""
+h_prev = np.array([[ 1. , -1. ],
+                   [ 0.5,  2. ],
+                   [-2. ,  1. ]])
+x = np.array([[ 2.],
+              [-1.],
+              [ 1.]])
+W_o = np.array([[ 1. , -0.5],
+                [ 0.5,  1. ],
+                [-0.5,  1.5]])
+b_o = np.array([ 1. , -0.5])
+expected = np.array([[0.622459331202, 0.73105857863 ],
+                     [0.952574126822, 0.437823499114],
+                     [0.26894142137 , 0.952574126822]])
 grading.check_known(output_gate, "output_gate", (h_prev, x, W_o, b_o), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_output_gate_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -151,7 +159,7 @@ c = np.array([[  0.5, 100. ,  -3. ]])
 grading.check_known(hidden_state, "hidden_state", (o, c), np.array([[ 0.46211715726,  0.5          , -0.           ]]), atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_hidden_state_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test: hidden_state agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1 and H = 1)."""
+"""Hidden test: hidden_state agrees with the reference on random float64 inputs, for several shapes (including N = 1 and H = 1)."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(hidden_state, "hidden_state", shapes=[{}, {"N": 1}, {"H": 1}], seed=131)
 ### END HIDDEN TESTS

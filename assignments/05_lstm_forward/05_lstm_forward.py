@@ -22,13 +22,15 @@
 #
 # `lstm_step_forward` returns `(h, c)`; `lstm_forward` returns `(hs, cs)`, each (T, N, H). No caches.
 #
+# Use the `sigmoid` imported at the top (`course_pkg.activations.sigmoid`): you are expected to, it is part of the provided code, not of the exercise. It is numerically stable; `1 / (1 + np.exp(-a))` overflows for a < -709, which a hidden test checks. `np.tanh` is stable as it is.
+#
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 05_lstm_forward.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
 # %%
 import numpy as np
 
 from course_pkg import grading
-from course_pkg.activations import sigmoid  # stable
+from course_pkg.activations import sigmoid  # provided and allowed: stable for large |a|
 
 # %% [markdown]
 # ## `lstm_step_forward` (8 points)
@@ -73,13 +75,19 @@ def lstm_step_forward(x, h_prev, c_prev, params):
 grading.check_shape(lstm_step_forward, "lstm_step_forward", N=3, D=4, H=5)
 
 # %% nbgrader={"grade": true, "grade_id": "test_lstm_step_forward_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer with all weights zero, so every gate is its bias: f = sigmoid(2), i = sigmoid(-1), g = tanh(0.5), o = sigmoid(1); c = f * c_prev + i * g, h = o * tanh(c)."""
-D, H = 2, 2
-params = {f"W_{k}": np.zeros((H + D, H)) for k in "figo"}
-params.update(b_f=np.full(H, 2.0), b_i=np.full(H, -1.0), b_g=np.full(H, 0.5), b_o=np.full(H, 1.0))
-x, h_prev, c_prev = np.array([[ 0.3, -0.7]]), np.array([[ 0.1, -0.2]]), np.array([[ 1., -2.]])
-expected = (np.array([[ 0.558323462802, -0.677761352718]]), np.array([[ 1.005079523091, -1.637311710843]]))
-grading.check_known(lstm_step_forward, "lstm_step_forward", (x, h_prev, c_prev, params), expected, atol=1e-9)
+"""Known answer on a small problem (N=3 samples, D=1 input, H=2 units: every dimension differs) with non-zero weights and biases: z = [h_prev, x], f = sigmoid(z @ W_f + b_f), i = sigmoid(z @ W_i + b_i), g = tanh(z @ W_g + b_g), o = sigmoid(z @ W_o + b_o); c = f * c_prev + i * g, h = o * tanh(c)."""
+params = {"W_f": np.array([[0.5, -0.2], [0.3, 0.4], [-0.6, 0.8]]), "b_f": np.array([1.0, 0.5]),
+          "W_i": np.array([[-0.4, 0.6], [0.2, -0.3], [0.7, 0.5]]), "b_i": np.array([-0.5, 0.2]),
+          "W_g": np.array([[0.9, -0.1], [-0.5, 0.6], [0.4, -0.7]]), "b_g": np.array([0.1, -0.3]),
+          "W_o": np.array([[0.2, 0.3], [-0.8, 0.1], [0.5, -0.4]]), "b_o": np.array([0.4, 0.6])}
+x = np.array([[0.5], [-1.0], [2.0]])
+h_prev = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
+c_prev = np.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.3]])
+h = np.array([[0.487367358907, -0.568918452826], [0.149949617417, 0.546802598187],
+              [-0.213588557581, -0.125429216779]])
+c = np.array([[0.867072226798, -1.796873970196], [0.382500242687, 0.91482073872],
+              [-0.317958387519, -0.301906411804]])
+grading.check_known(lstm_step_forward, "lstm_step_forward", (x, h_prev, c_prev, params), (h, c), atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_lstm_step_forward_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: lstm_step_forward agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1 and H = 1)."""
@@ -145,19 +153,22 @@ def lstm_forward(X, h0, c0, params):
 grading.check_shape(lstm_forward, "lstm_forward", T=4, N=3, D=2, H=5)
 
 # %% nbgrader={"grade": true, "grade_id": "test_lstm_forward_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer: two steps with the zero-weight parameters above; step 0 gives the (h, c) of the previous test, step 1 starts from them."""
-D, H = 2, 2
-params = {f"W_{k}": np.zeros((H + D, H)) for k in "figo"}
-params.update(b_f=np.full(H, 2.0), b_i=np.full(H, -1.0), b_g=np.full(H, 0.5), b_o=np.full(H, 1.0))
-X, h0, c0 = np.array([[[ 0.3, -0.7]],
-         
-          [[ 1. ,  2. ]]]), np.array([[ 0.1, -0.2]]), np.array([[ 1., -2.]])
-expected = (np.array([[[ 0.558323462802, -0.677761352718]],
-         
-          [[ 0.559681853125, -0.633279483519]]]), np.array([[[ 1.005079523091, -1.637311710843]],
-         
-          [[ 1.009553552187, -1.317856925536]]]))
-grading.check_known(lstm_forward, "lstm_forward", (X, h0, c0, params), expected, atol=1e-9)
+"""Known answer: T=4 steps with the parameters above (N=3, D=1, H=2: every dimension differs); step 0 has the input and states of the previous test and gives its (h, c), each later step starts from the states the step before left."""
+params = {"W_f": np.array([[0.5, -0.2], [0.3, 0.4], [-0.6, 0.8]]), "b_f": np.array([1.0, 0.5]),
+          "W_i": np.array([[-0.4, 0.6], [0.2, -0.3], [0.7, 0.5]]), "b_i": np.array([-0.5, 0.2]),
+          "W_g": np.array([[0.9, -0.1], [-0.5, 0.6], [0.4, -0.7]]), "b_g": np.array([0.1, -0.3]),
+          "W_o": np.array([[0.2, 0.3], [-0.8, 0.1], [0.5, -0.4]]), "b_o": np.array([0.4, 0.6])}
+X = np.array([[[0.5], [-1.0], [2.0]], [[1.0], [0.5], [-1.5]], [[-0.5], [1.5], [0.3]], [[2.0], [-0.2], [-1.0]]])
+h0, c0 = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]), np.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.3]])
+hs = np.array([[[0.487367358907, -0.568918452826], [0.149949617417, 0.546802598187], [-0.213588557581, -0.125429216779]],
+               [[0.59269737602, -0.550335253416], [0.18899953059, 0.28363006127], [-0.152690980487, 0.0812205280163]],
+               [[0.477853325261, -0.565658542752], [0.384109172994, -0.0953196584336], [-0.142048440316, -0.0960286285217]],
+               [[0.671289858805, -0.443086229762], [0.321098535293, -0.168329015198], [-0.132826498964, 0.0529661716246]]])
+cs = np.array([[[0.867072226798, -1.7968739702], [0.382500242687, 0.91482073872], [-0.317958387519, -0.301906411804]],
+               [[0.931654663854, -1.97762054455], [0.351035450689, 0.491893522319], [-0.373714524686, 0.10805024676]],
+               [[0.893396797583, -1.07265499688], [0.591606653175, -0.184946691822], [-0.236531747077, -0.159059531161]],
+               [[1.01294870257, -1.73193207915], [0.583508586256, -0.250143350406], [-0.279762124894, 0.0736285981611]]])
+grading.check_known(lstm_forward, "lstm_forward", (X, h0, c0, params), (hs, cs), atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_lstm_forward_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: lstm_forward agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including T = 1, N = 1 and H = 1)."""

@@ -19,7 +19,13 @@
 #
 # then through each gate's nonlinearity ($\sigma' = s(1-s)$, $\tanh' = 1 - t^2$) to the pre-activations $\partial a$, and $\partial W \mathrel{+}= z_t^\top \partial a$, $\partial b \mathrel{+}= \sum_n \partial a$, $\partial z_t = \partial a\, W^\top$ summed over the four gates.
 #
-# `gradient_check(backward, seed=0)` returns the result of `course_pkg.gradcheck.check_gradients`.
+# `gradient_check(backward, seed=0)` builds a small random float64 problem from `seed` (random, non-zero values for every parameter, biases included: a zero bias hides a wrong bias gradient), defines the loss `L = sum(hs * dhs)` so that `dL/dhs = dhs`, calls `backward(dhs, X, h0, c0, params)`, and returns `check_gradients(loss_fn, variables, analytic)` where
+#
+# - `loss_fn()` takes no argument and recomputes the loss from the arrays in `variables` (check_gradients perturbs them **in place**, so `loss_fn` must read those very arrays, not copies);
+# - `variables` maps `"X"`, `"h0"`, `"c0"` and every parameter name to its array;
+# - `analytic` has the same keys and shapes, holding `dX`, `dh0`, `dc0` and `grads`.
+#
+# The result's `.ok` is True when every relative error `||g - g_num|| / (||g|| + ||g_num||)` is below `tol = 1e-7` (step `eps = 1e-6`); `print(result)` shows the table. The hidden test passes your function a correct backward and several broken ones; it must accept the first and reject each of the others.
 #
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 06_lstm_backward.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
@@ -137,6 +143,7 @@ def gradient_check(backward, seed=0):
     L = sum(hs * dhs) (so dL/dhs = dhs), call
     ``backward(dhs, X, h0, c0, params)`` and compare every gradient it
     returns with a numerical one, using course_pkg.gradcheck.check_gradients.
+    Every parameter, bias included, must be random and non-zero.
 
     Parameters
     ----------

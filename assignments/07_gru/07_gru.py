@@ -3,7 +3,7 @@
 #
 # *Course "LSTMs and attention, by analogy". Read first: Chapter 8, "The GRU" ([book/08_gru.md](../../book/08_gru.md) in the course repository, or the same chapter in the online book).*
 #
-# The GRU keeps the LSTM's idea with less machinery: two gates and one state. Think of a single notebook instead of a notebook plus a memory. The **update gate** `z` decides, slot by slot, how much of the old page to keep; whatever it does not keep is filled with the new draft `n`, so forgetting and writing are one decision. The **reset gate** `r` decides how much of the old page the new draft may look at. (Where the analogy breaks: nothing is copied verbatim; every slot is a blend of old and new.)
+# The GRU keeps the LSTM's idea with less machinery: two gates and one state. Think of a single set of notes, handed in as they are, instead of a knowledge base plus the filtered version you show (the LSTM's cell and hidden states). The desk has a fixed amount of room: the **update gate** `z` decides, slot by slot, how much of the old page to keep; whatever it does not keep is filled with the new draft `n`, so forgetting and writing are one decision (whatever room goes to the old notes is taken from the new). The **reset gate** `r` decides how much of the old page the new draft may look at. (Where the analogy breaks: nothing is copied verbatim; every slot is a blend of old and new.)
 #
 # ## What to do
 #
@@ -23,13 +23,15 @@
 #
 # Return only `h` (no cache).
 #
+# Use the `sigmoid` imported at the top (`course_pkg.activations.sigmoid`): you are expected to, it is part of the provided code, not of the exercise. It is numerically stable; `1 / (1 + np.exp(-a))` overflows for a < -709, which a hidden test checks. `np.tanh` is stable as it is.
+#
 # **Check your work** before you submit: *Kernel > Restart & Run All*, or in a terminal `course check 07_gru.ipynb`, which runs the visible tests and names the likely mistake when one fails. Hidden tests run when your notebook is graded; their cells show what they check.
 
 # %%
 import numpy as np
 
 from course_pkg import grading
-from course_pkg.activations import sigmoid  # stable
+from course_pkg.activations import sigmoid  # provided and allowed: stable for large |a|
 
 # %% [markdown]
 # ## `gru_step_forward` (9 points)
@@ -76,12 +78,19 @@ grading.check_shape(gru_step_forward, "gru_step_forward", N=3, D=4, H=5)
 grading.check_range(gru_step_forward, "gru_step_forward", low=-1.0, high=1.0, N=4, D=3, H=2)
 
 # %% nbgrader={"grade": true, "grade_id": "test_gru_step_forward_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer with all weights zero: z = sigmoid(1), n = tanh(0.5) (r does not matter when W_n is zero), h = (1 - z) * n + z * h_prev."""
-D, H = 2, 2
-params = {f"W_{k}": np.zeros((H + D, H)) for k in "zrn"}
-params.update(b_z=np.full(H, 1.0), b_r=np.full(H, -1.0), b_n=np.full(H, 0.5))
-x, h_prev = np.array([[ 0.3, -0.7]]), np.array([[ 0.8, -0.4]])
-grading.check_known(gru_step_forward, "gru_step_forward", (x, h_prev, params), np.array([[ 0.709129308017, -0.168140986339]]), atol=1e-9)
+"""Known answer on a small problem (N=3 samples, D=1 input, H=2 units) with non-zero weights and biases: z = sigmoid([h_prev, x] @ W_z + b_z), r = sigmoid([h_prev, x] @ W_r + b_r), n = tanh([r * h_prev, x] @ W_n + b_n), h = (1 - z) * n + z * h_prev."""
+D, H = 1, 2  # and N = 3: every dimension differs, so a swapped axis cannot go unnoticed
+params = {
+    "W_z": np.array([[0.5, -0.2], [0.3, 0.4], [-0.6, 0.8]]), "b_z": np.array([1.0, -0.5]),
+    "W_r": np.array([[-0.4, 0.6], [0.2, -0.3], [0.7, 0.5]]), "b_r": np.array([-1.0, 0.5]),
+    "W_n": np.array([[0.9, -0.1], [-0.5, 0.6], [0.4, -0.7]]), "b_n": np.array([0.5, -0.3]),
+}
+x = np.array([[0.5], [-1.0], [2.0]])
+h_prev = np.array([[0.8, -0.4], [0.3, 0.4], [-0.5, 0.6]])
+expected = np.array([[ 0.794552577448, -0.579199423451],
+                     [ 0.264918333337,  0.459191916468],
+                     [ 0.152659489123,  0.315414239594]])
+grading.check_known(gru_step_forward, "gru_step_forward", (x, h_prev, params), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_gru_step_forward_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: gru_step_forward agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1 and H = 1)."""

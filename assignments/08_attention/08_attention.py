@@ -3,11 +3,11 @@
 #
 # *Course "LSTMs and attention, by analogy". Read first: Chapter 10, "Attention" ([book/10_attention.md](../../book/10_attention.md) in the course repository, or the same chapter in the online book).*
 #
-# Ask someone "What's your name?" and they answer with a long story. To reply you do not weigh every sentence equally: the first sentence ("I'm Ana...") and maybe the last matter, the middle does not. Attention gives a decoder that skill: at every output step it scores each encoder state against what it is looking for (the query), turns the scores into weights with a softmax, and reads a weighted average of the values. Padding is never worth reading, so it gets weight exactly 0. (Where the analogy breaks: the weights are recomputed from scratch at every step and nothing is "remembered" between them.)
+# Ask someone "What's your name?" and they answer with a long story. To reply you do not weigh every sentence equally: the first sentence ("I'm Lena...") and the last ("my surname is Ferreira") matter, the middle does not. Attention gives a decoder that skill: at every output step it scores each encoder state against what it is looking for (the query), turns the scores into weights with a softmax, and reads a weighted average of the values. Padding is never worth reading, so it gets weight exactly 0. (Where the analogy breaks: the weights are recomputed from scratch at every step and nothing is "remembered" between them.)
 #
 # ## What to do
 #
-# Fill in the body of `scaled_dot_scores`, `attention` where it says `YOUR CODE HERE` (keep the signature and the docstring), using numpy only. 14 points, split over the test cells below so that partial work earns partial credit.
+# Fill in the body of `scaled_dot_scores`, `attention` where it says `YOUR CODE HERE` (keep the signature and the docstring), using numpy only. 15 points, split over the test cells below so that partial work earns partial credit.
 #
 # ## The contract
 #
@@ -64,17 +64,18 @@ def scaled_dot_scores(Q, K):
 grading.check_shape(scaled_dot_scores, "scaled_dot_scores", N=2, Tq=3, S=4, d=5)
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_scores_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer: q_0 = [1, 0] and q_1 = [0, 1] pick out the first and second coordinate of each key, divided by sqrt(2)."""
-Q = np.array([[[1., 0.],
-           [0., 1.]]])
-K = np.array([[[1., 1.],
-           [2., 0.],
-           [0., 3.]]])
-grading.check_known(scaled_dot_scores, "scaled_dot_scores", (Q, K), np.array([[[0.707106781187, 1.414213562373, 0.            ],
-           [0.707106781187, 0.            , 2.12132034356 ]]]), atol=1e-9)
+"""Known answer, worked by hand, for N=1, Tq=2 queries, S=3 keys and d=4, so sqrt(d) = 2: scores[0, t, s] = q_t . k_s / 2, e.g. q_0 . k_0 = 1 + 2 - 1 + 1 = 3 gives 1.5, and the scores are [[1.5, 0.5, 7.5], [-0.5, -3, -4.5]]."""
+Q = np.array([[[ 1.,  2., -1.,  1.],     # q_0
+               [-2.,  1.,  1., -1.]]])   # q_1
+K = np.array([[[ 1.,  1.,  1.,  1.],     # k_0
+               [ 2., -1.,  1.,  2.],     # k_1
+               [ 3.,  3., -3.,  3.]]])   # k_2
+expected = np.array([[[ 1.5,  0.5,  7.5],
+                      [-0.5, -3. , -4.5]]])
+grading.check_known(scaled_dot_scores, "scaled_dot_scores", (Q, K), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_scores_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test: scaled_dot_scores agrees with the reference on random float64 inputs with non-zero biases, for several shapes (including N = 1, one query, one key, d = 1)."""
+"""Hidden test: scaled_dot_scores agrees with the reference on random float64 inputs, for several shapes (including N = 1, one query, one key, d = 1)."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(scaled_dot_scores, "scaled_dot_scores", shapes=[{}, {"N": 1}, {"Tq": 1}, {"S": 1}, {"d": 1}], seed=181)
 ### END HIDDEN TESTS
@@ -86,9 +87,11 @@ grading.check_inputs_unchanged(scaled_dot_scores, "scaled_dot_scores", seed=7)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## `attention` (8 points)
+# ## `attention` (9 points)
 #
 # Write `attention`, using your `scaled_dot_scores`. (It is graded with a correct `scaled_dot_scores`, so a mistake there is not counted twice.)
+#
+# Subtract each row's largest score over the real positions before `np.exp` (chapter 10, "Computing it safely"), so that large scores cannot overflow. Every row has at least one real token (the mask has a True in every row); you do not need to handle an all-padding row. You may not call `course_pkg.activations.masked_softmax`: the masked softmax is the exercise.
 
 # %% nbgrader={"grade": false, "grade_id": "attention", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def attention(Q, K, V, mask=None):
@@ -131,20 +134,25 @@ def attention(Q, K, V, mask=None):
 grading.check_shape(attention, "attention", N=3, Tq=2, S=4, d=5, dv=6)
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_known", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Known answer: a zero query scores every key 0, so the weights are uniform over the two real tokens, the padded third token gets exactly 0, and the context is the mean of the first two values."""
-Q = np.zeros((1, 1, 2))
-K = np.array([[[1., 0.],
-           [0., 1.],
-           [5., 5.]]])
-V = np.array([[[  1.,   0.],
-           [  3.,   2.],
-           [100., 100.]]])
+"""Known answer, for N=1, Tq=2, S=3, d=4 and dv=5, with the Q and K of the test above (scores [[1.5, 0.5, 7.5], [-0.5, -3, -4.5]]): the third token is padding, so it gets weight exactly 0 although its score 7.5 is the largest; the weights over the two real tokens are softmax([1.5, 0.5]) = [sigmoid(1), sigmoid(-1)] and softmax([-0.5, -3]) = [sigmoid(2.5), sigmoid(-2.5)], and the context is weights @ V."""
+Q = np.array([[[ 1.,  2., -1.,  1.],     # q_0
+               [-2.,  1.,  1., -1.]]])   # q_1
+K = np.array([[[ 1.,  1.,  1.,  1.],     # k_0
+               [ 2., -1.,  1.,  2.],     # k_1
+               [ 3.,  3., -3.,  3.]]])   # k_2
+V = np.array([[[  1.,  -1.,   2.,   0.5,   3.],
+               [  3.,   1.,  -2.,   1.5,  -1.],
+               [100., 100., 100., 100.,  100.]]])   # padding: must not be read
 mask = np.array([[True, True, False]])
-expected = (np.array([[[2., 1.]]]), np.array([[[0.5, 0.5, 0. ]]]))
+context = np.array([[[ 1.53788284274 , -0.46211715726 ,  0.92423431452 ,  0.76894142137 ,  1.92423431452 ],
+                     [ 1.151716360042, -0.848283639958,  1.696567279915,  0.575858180021,  2.696567279915]]])
+weights = np.array([[[0.73105857863 , 0.26894142137 , 0.            ],
+                     [0.924141819979, 0.075858180021, 0.            ]]])
+expected = (context, weights)
 grading.check_known(attention, "attention", (Q, K, V, mask), expected, atol=1e-9)
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_random", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test: attention agrees with the reference on random float64 inputs with non-zero biases, for several shapes (with and without a mask, N = 1, one query, one source token)."""
+"""Hidden test: attention agrees with the reference on random float64 inputs, for several shapes (with and without a mask, N = 1, one query, one source token)."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(attention, "attention", shapes=[{}, {"masked": 0}, {"N": 1}, {"Tq": 1}, {"S": 1}], seed=191)
 ### END HIDDEN TESTS
@@ -153,6 +161,12 @@ grading.check_reference(attention, "attention", shapes=[{}, {"masked": 0}, {"N":
 """Hidden test: attention stays finite and correct when the inputs are large (scaled by 100.0): no overflow, no NaN."""
 ### BEGIN HIDDEN TESTS
 grading.check_reference(attention, "attention", seed=292, scale=100.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_attention_stability_unmasked", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test: attention stays finite and correct without a mask (mask=None) when the inputs are large (scaled by 100.0): no overflow, no NaN."""
+### BEGIN HIDDEN TESTS
+grading.check_reference(attention, "attention", shapes=[{"masked": 0}], seed=293, scale=100.0)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_inputs_unchanged", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}

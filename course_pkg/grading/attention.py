@@ -99,7 +99,7 @@ def attend(Q, K, V, mask=None, *, masking="before", fill=-np.inf, invert=False, 
     if mask is not None and masking == "before":
         m = ~mask if invert else mask
         e = np.where(m[:, None, :], e, fill)
-    if shift:
+    if shift is True or (shift == "masked" and mask is not None):
         e = e - e.max(axis=axis, keepdims=True)
     w = np.exp(e)
     w = w / w.sum(axis=axis, keepdims=True)  # (N, Tq, S)
@@ -182,6 +182,13 @@ ATTENTION = Exercise(
            "unchanged and exp never sees a large positive number.",
            CH10, partial(attend, shift=False),
            (("scores = scores - scores.max(axis=-1, keepdims=True)", "scores = scores"),)),
+        _m("shift_only_when_masked", "you subtracted the maximum score only when a mask is "
+           "given, so without a mask large scores overflow to inf / inf = NaN",
+           "shift the scores by their maximum along the softmax axis in every case, with or "
+           "without a mask: the shift does not depend on the padding.",
+           CH10, partial(attend, shift="masked"),
+           (("-np.inf)\n    scores = scores - scores.max(axis=-1, keepdims=True)",
+             "-np.inf)\n        scores = scores - scores.max(axis=-1, keepdims=True)"),)),
         _m("context_from_keys", "you averaged the keys instead of the values",
            "keys decide where to look, values are what is read: context = weights @ V.",
            CH10, partial(attend, values="K"), (("weights @ V", "weights @ K"),)),

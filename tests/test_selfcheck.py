@@ -53,7 +53,7 @@ def test_an_untouched_notebook_gets_no_warning(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_check_reports_every_test_after_a_timeout(tmp_path, capsys):
-    body = "if h_prev.shape[0] == 3:\n        while True:\n            pass\n    " + RIGHT
+    body = "if W_f.shape[1] == 5:\n        while True:\n            pass\n    " + RIGHT
     code = cli.main(["check", str(_student(tmp_path, body)), "--timeout", "3"])
     out = capsys.readouterr().out
     assert code == 1

@@ -193,7 +193,7 @@ def test_renamed_parameters_score_full(nb01):
 
 def test_infinite_loop_times_out_and_the_next_tests_still_run(nb01):
     body = ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "if h_prev.shape[0] == 3:\n    while True:\n        pass\n"
+            "if W_f.shape[1] == 5:\n    while True:\n        pass\n"
             "z = np.concatenate([h_prev, x], axis=1)\nreturn sigmoid(z @ W_f + b_f)")
     start = time.monotonic()
     results = grade_submission(nb01, with_solution(nb01, "forget_gate", body), timeout=2)
@@ -202,7 +202,7 @@ def test_infinite_loop_times_out_and_the_next_tests_still_run(nb01):
     assert by_id["test_forget_gate_shape"].status == "timeout"
     assert "did not return within 2 s (an infinite loop?)" in by_id[
         "test_forget_gate_shape"].message
-    assert by_id["test_forget_gate_known"].status == "passed"  # N = 1 there: no loop
+    assert by_id["test_forget_gate_known"].status == "passed"  # H = 2 there: no loop
     assert elapsed < 30
 
 
@@ -214,7 +214,7 @@ def test_infinite_loop_at_top_level_gives_every_test_a_reason(nb01):
 
 
 def test_process_that_dies_scores_zero_and_is_restarted(nb01):
-    body = ("import os\nif h_prev.shape[0] == 3:\n    os._exit(3)\n"
+    body = ("import os\nif W_f.shape[1] == 5:\n    os._exit(3)\n"
             "z = np.concatenate([h_prev, x], axis=1)\nreturn sigmoid(z @ W_f + b_f)")
     results = grade_submission(nb01, with_solution(nb01, "forget_gate", body))
     by_id = {r.grade_id: r for r in results}

@@ -16,11 +16,13 @@ first array that mentions a dimension binds it; later arrays must agree::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import types
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
+    "CheckedParams",
     "check_array",
     "check_cache",
     "check_choice",
@@ -314,3 +316,29 @@ def check_gate_cache(dout: object, cache: object, dout_name: str, where: str) ->
     check_cache(cache, ("z", "W", "out", "H"), where, as_tuple=True)
     check_array(dout_name, dout, cache[2].shape)  # type: ignore[index]
     return cache  # type: ignore[return-value]
+
+
+class CheckedParams(Mapping):
+    """Base of the frozen model records: a read-only mapping over their ``params`` field.
+
+    A frozen dataclass with a ``params`` field derives from it and calls
+    :meth:`_freeze_params` in its ``__post_init__``: the parameters are
+    checked against their symbolic shapes (:func:`check_params`) and stored
+    as a read-only mapping (the arrays themselves are shared). The record
+    then reads like its parameters: ``model["W_out"]``, ``for key in model``.
+    """
+
+    params: Mapping[str, np.ndarray]
+
+    def _freeze_params(self, shapes: Mapping[str, Sequence[Dim]]) -> None:
+        check_params(self.params, shapes, {})
+        object.__setattr__(self, "params", types.MappingProxyType(dict(self.params)))
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)

@@ -405,9 +405,7 @@ def attention_forward(
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}.")
-    dims: dict[str, int] = {}
-    check_array("Q", Q, ("N", "Tq", "dq"), dims)
-    check_array("K", K, ("N", "S", "dq" if score != "additive" else "dk"), dims)
+    dims = _check_qk(Q, K, same_d=score != "additive")
     check_array("V", V, ("N", "S", "dv"), dims)
     if mask is not None:
         check_array("mask", mask, ("N", "S"), dims, dtype="bool")

@@ -130,35 +130,41 @@ def _add_to_last(dhs: np.ndarray, dh_last: np.ndarray | None) -> np.ndarray:
     return out
 
 
-# --- RNN ---------------------------------------------------------------------------
+# --- RNN and GRU: one state, h ------------------------------------------------------
+
+
+def _one_state_spec(name, variant, param_shapes, init, step_forward, step_backward, forward,
+                    backward):
+    """The uniform interface around a cell whose state is ``(h,)`` (the RNN, the GRU)."""
+    kw = {} if variant is None else {"variant": variant}
+
+    def step_forward_(x, state, params):
+        (h_prev,) = _state(name, 1, state, "state")
+        h, cache = step_forward(x, h_prev, params, **kw)
+        return (h,), cache
+
+    def step_backward_(dstate, cache):
+        (dh,) = _state(name, 1, dstate, "dstate")
+        dx, dh_prev, grads = step_backward(dh, cache)
+        return dx, (dh_prev,), grads
+
+    def forward_(X, state0, params):
+        (h0,) = _state(name, 1, state0, "state0")
+        hs, cache = forward(X, h0, params, **kw)
+        return hs, (hs[-1],), cache
+
+    def backward_(dhs, cache, dstate_last=None):
+        dh_last = None if dstate_last is None else _state(
+            name, 1, dstate_last, "dstate_last")[0]
+        dX, dh0, grads = backward(_add_to_last(dhs, dh_last), cache)
+        return dX, (dh0,), grads
+
+    return CellSpec(name, variant, ("h",), param_shapes, init, step_forward_, step_backward_,
+                    forward_, backward_)
 
 
 def _rnn_init(D, H, rng=0, *, forget_bias=0.0, dtype=np.float64):
     return init_rnn_params(D, H, rng, dtype=dtype)
-
-
-def _rnn_step_forward(x, state, params):
-    (h_prev,) = _state("rnn", 1, state, "state")
-    h, cache = rnn_step_forward(x, h_prev, params)
-    return (h,), cache
-
-
-def _rnn_step_backward(dstate, cache):
-    (dh,) = _state("rnn", 1, dstate, "dstate")
-    dx, dh_prev, grads = rnn_step_backward(dh, cache)
-    return dx, (dh_prev,), grads
-
-
-def _rnn_forward(X, state0, params):
-    (h0,) = _state("rnn", 1, state0, "state0")
-    hs, cache = rnn_forward(X, h0, params)
-    return hs, (hs[-1],), cache
-
-
-def _rnn_backward(dhs, cache, dstate_last=None):
-    dh_last = None if dstate_last is None else _state("rnn", 1, dstate_last, "dstate_last")[0]
-    dX, dh0, grads = rnn_backward(_add_to_last(dhs, dh_last), cache)
-    return dX, (dh0,), grads
 
 
 # --- LSTM --------------------------------------------------------------------------
@@ -200,33 +206,12 @@ def _gru_spec(variant: str) -> CellSpec:
     def init(D, H, rng=0, *, forget_bias=0.0, dtype=np.float64):
         return init_gru_params(D, H, rng, variant=variant, dtype=dtype)
 
-    def step_forward(x, state, params):
-        (h_prev,) = _state("gru", 1, state, "state")
-        h, cache = gru_step_forward(x, h_prev, params, variant=variant)
-        return (h,), cache
-
-    def step_backward(dstate, cache):
-        (dh,) = _state("gru", 1, dstate, "dstate")
-        dx, dh_prev, grads = gru_step_backward(dh, cache)
-        return dx, (dh_prev,), grads
-
-    def forward(X, state0, params):
-        (h0,) = _state("gru", 1, state0, "state0")
-        hs, cache = gru_forward(X, h0, params, variant=variant)
-        return hs, (hs[-1],), cache
-
-    def backward(dhs, cache, dstate_last=None):
-        dh_last = None if dstate_last is None else _state(
-            "gru", 1, dstate_last, "dstate_last")[0]
-        dX, dh0, grads = gru_backward(_add_to_last(dhs, dh_last), cache)
-        return dX, (dh0,), grads
-
-    return CellSpec("gru", variant, ("h",), lambda: gru_param_shapes(variant), init,
-                    step_forward, step_backward, forward, backward)
+    return _one_state_spec("gru", variant, lambda: gru_param_shapes(variant), init,
+                           gru_step_forward, gru_step_backward, gru_forward, gru_backward)
 
 
-_RNN = CellSpec("rnn", None, ("h",), rnn_param_shapes, _rnn_init, _rnn_step_forward,
-                _rnn_step_backward, _rnn_forward, _rnn_backward)
+_RNN = _one_state_spec("rnn", None, rnn_param_shapes, _rnn_init, rnn_step_forward,
+                       rnn_step_backward, rnn_forward, rnn_backward)
 _LSTM = CellSpec("lstm", None, ("h", "c"), lstm_param_shapes, _lstm_init, _lstm_step_forward,
                  _lstm_step_backward, _lstm_forward, _lstm_backward)
 _GRUS = types.MappingProxyType({v: _gru_spec(v) for v in VARIANTS})

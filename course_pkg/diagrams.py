@@ -192,6 +192,25 @@ class _Painter:
                      color=self.text_color(part), zorder=5)
 
 
+def _cell_frame(p: _Painter, y0: float, height: float, y: float, nodes: tuple[float, float],
+                r: float, part: str, names: tuple[str, str]) -> None:
+    """The cell's grey box and the state line along its top, broken by two nodes.
+
+    The line enters at the left as ``names[0]`` and leaves at the right as
+    ``names[1]`` (LaTeX, without the dollars); ``r`` is the nodes' radius.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    p.ax.add_patch(FancyBboxPatch((0, y0), 9.8, height, boxstyle="round,pad=0,rounding_size=0.4",
+                                  facecolor="#f6f6f6", edgecolor="#9a9a9a", lw=1.2, zorder=0))
+    x1, x2 = nodes
+    p.line([(-1.0, y), (x1 - r, y)], part, arrow=False)
+    p.line([(x1 + r, y), (x2 - r, y)], part, arrow=False)
+    p.line([(x2 + r, y), (10.9, y)], part)
+    p.label((-1.1, y), f"${names[0]}$", part, ha="right")
+    p.label((11.0, y), f"${names[1]}$", part, ha="left")
+
+
 # --------------------------------------------------------------------------- LSTM
 
 
@@ -236,17 +255,8 @@ def draw_lstm_cell(highlight: str | None = None, ax: Any = None) -> Any:
     bh = 0.35  # half height of a layer box
     xf, xi, xg, xo, xh = 2.0, 3.5, 5.0, 6.6, 8.2
 
-    from matplotlib.patches import FancyBboxPatch
-
-    ax.add_patch(FancyBboxPatch((0, 0), 9.8, 6.0, boxstyle="round,pad=0,rounding_size=0.4",
-                                facecolor="#f6f6f6", edgecolor="#9a9a9a", lw=1.2, zorder=0))
-
     # cell state: the highway along the top
-    p.line([(-1.0, y_c), (xf - r, y_c)], "cell", arrow=False)
-    p.line([(xf + r, y_c), (xg - r, y_c)], "cell", arrow=False)
-    p.line([(xg + r, y_c), (10.9, y_c)], "cell")
-    p.label((-1.1, y_c), r"$c_{t-1}$", "cell", ha="right")
-    p.label((11.0, y_c), r"$c_t$", "cell", ha="left")
+    _cell_frame(p, 0.0, 6.0, y_c, (xf, xg), r, "cell", ("c_{t-1}", "c_t"))
     p.node((xf, y_c), r"$\times$", "cell")
     p.node((xg, y_c), "+", "cell", fontsize=16)
 
@@ -348,17 +358,8 @@ def draw_gru_cell(highlight: str | None = None, ax: Any = None) -> Any:
     bh = 0.35
     xz, xr, x_rh, x_mz, x_one, x_n = 1.8, 3.3, 5.0, 6.6, 7.6, 8.7
 
-    from matplotlib.patches import FancyBboxPatch
-
-    ax.add_patch(FancyBboxPatch((0, -0.3), 9.8, 6.3, boxstyle="round,pad=0,rounding_size=0.4",
-                                facecolor="#f6f6f6", edgecolor="#9a9a9a", lw=1.2, zorder=0))
-
     # the hidden state along the top
-    p.line([(-1.0, y_h), (x_mz - r, y_h)], "base", arrow=False)
-    p.line([(x_mz + r, y_h), (x_n - r, y_h)], "base", arrow=False)
-    p.line([(x_n + r, y_h), (10.9, y_h)], "base")
-    p.label((-1.1, y_h), r"$h_{t-1}$", "base", ha="right")
-    p.label((11.0, y_h), r"$h_t$", "base", ha="left")
+    _cell_frame(p, -0.3, 6.3, y_h, (x_mz, x_n), r, "base", ("h_{t-1}", "h_t"))
     # h_{t-1} also drops to the bottom, where it joins x_t
     p.dot((0.4, y_h), "base")
     p.line([(0.4, y_h), (0.4, y_in), (xr, y_in)], "base", arrow=False)

@@ -49,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_array, check_cache, check_params
+from ._fused import fuse_gates, split_gate_grads
 from .gru_gates import (
     check_variant,
     gru_candidate,
@@ -317,10 +318,7 @@ def gru_forward(
     T, N, D = X.shape
     H = dims["H"]
     dtype = np.result_type(X, h0, *params.values())
-    W = np.concatenate([params[f"W_{g}"] for g in GATES], axis=1)  # (H + D, 3H)
-    W_h = np.ascontiguousarray(W[:H])  # (H, 3H)
-    W_x = np.ascontiguousarray(W[H:])  # (D, 3H)
-    b = np.concatenate([params[f"b_{g}"] for g in GATES])  # (3H,)
+    W_h, W_x, b = fuse_gates(params, GATES, H)  # (H, 3H), (D, 3H), (3H,)
     XW = (X.reshape(T * N, D) @ W_x).reshape(T, N, 3 * H)  # (T, N, 3H)
     XW += b
     acts = np.empty((T, N, 3 * H), dtype=dtype)  # z, r, n
@@ -450,11 +448,7 @@ def gru_backward(
     dW_x = X.reshape(T * N, D).T @ das2  # (D, 3H)
     db = das2.sum(axis=0)  # (3H,)
     dX = (das2 @ W_x.T).reshape(T, N, D)  # (T, N, D)
-    grads = {}
-    for k, gate in enumerate(GATES):
-        cols = slice(k * H, (k + 1) * H)
-        grads[f"W_{gate}"] = np.concatenate([dW_h[:, cols], dW_x[:, cols]], axis=0)
-        grads[f"b_{gate}"] = db[cols]
+    grads = split_gate_grads(dW_h, dW_x, db, GATES, H)
     if variant == "reset_after":
         grads["b_hn"] = db_hn
     return dX, dh_next, grads

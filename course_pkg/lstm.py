@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_array, check_cache, check_params
+from ._fused import fuse_gates, split_gate_grads
 from .lstm_gates import (
     candidate,
     candidate_backward,
@@ -239,13 +240,6 @@ def lstm_step_backward(
     return dx, dh_prev, dc_prev, grads
 
 
-def _fuse(params: dict[str, np.ndarray], H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stack the gate weights: ``W_h`` (H, 4H), ``W_x`` (D, 4H), ``b`` (4H,)."""
-    W = np.concatenate([params[f"W_{g}"] for g in GATES], axis=1)  # (H + D, 4H)
-    b = np.concatenate([params[f"b_{g}"] for g in GATES])  # (4H,)
-    return np.ascontiguousarray(W[:H]), np.ascontiguousarray(W[H:]), b
-
-
 def lstm_forward(
     X: np.ndarray,
     h0: np.ndarray,
@@ -304,7 +298,7 @@ def lstm_forward(
     T, N, D = X.shape
     H = dims["H"]
     dtype = np.result_type(X, h0, c0, *params.values())
-    W_h, W_x, b = _fuse(params, H)
+    W_h, W_x, b = fuse_gates(params, GATES, H)  # (H, 4H), (D, 4H), (4H,)
     # Scale the pre-activations so that one tanh gives all four gates:
     # tanh(a/2) for the sigmoid gates, tanh(a) for the candidate.
     scale = np.full(4 * H, 0.5, dtype=dtype)
@@ -436,9 +430,5 @@ def lstm_backward(
     dW_x = X.reshape(T * N, D).T @ das2  # (D, 4H)
     db = das2.sum(axis=0)  # (4H,)
     dX = (das2 @ W_x.T).reshape(T, N, D)  # (T, N, D)
-    grads = {}
-    for k, gate in enumerate(GATES):
-        cols = slice(k * H, (k + 1) * H)
-        grads[f"W_{gate}"] = np.concatenate([dW_h[:, cols], dW_x[:, cols]], axis=0)
-        grads[f"b_{gate}"] = db[cols]
+    grads = split_gate_grads(dW_h, dW_x, db, GATES, H)
     return dX, dh_next, dc, grads

@@ -66,14 +66,13 @@ attention-based neural machine translation. EMNLP.
 
 from __future__ import annotations
 
-import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import cells
-from ._checks import check_array, check_cache, check_choice, check_params
+from ._checks import CheckedParams, check_array, check_cache, check_choice, check_params
 from .attention import attention_backward, attention_forward, init_additive_params
 from .losses import softmax_cross_entropy
 
@@ -133,7 +132,7 @@ class Seq2SeqSpec:
 
 
 @dataclass(frozen=True, eq=False)
-class Seq2SeqModel(Mapping):
+class Seq2SeqModel(CheckedParams):
     """A trained (or initialised) encoder-decoder: its spec and its parameters.
 
     Attributes
@@ -155,18 +154,7 @@ class Seq2SeqModel(Mapping):
     def __post_init__(self) -> None:
         if not isinstance(self.spec, Seq2SeqSpec):
             raise ValueError(f"spec must be a Seq2SeqSpec, got {type(self.spec).__name__}.")
-        check_params(self.params, seq2seq_param_shapes(self.spec.cell, self.spec.attention),
-                     {})
-        object.__setattr__(self, "params", types.MappingProxyType(dict(self.params)))
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.params[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.params)
-
-    def __len__(self) -> int:
-        return len(self.params)
+        self._freeze_params(seq2seq_param_shapes(self.spec.cell, self.spec.attention))
 
 
 def seq2seq_param_shapes(cell: str = "lstm", attention: str | None = None) -> dict:

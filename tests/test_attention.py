@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
 import zlib
 
 import numpy as np
@@ -176,50 +178,45 @@ def test_matches_torch_fixture(fixtures_dir, score):
         np.testing.assert_allclose(got, data[f"{score}_d{k}"], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_grading_reference_attend_defaults_match_attention_forward(shape):
+    """The grader's switchable attention, left at its defaults, is scaled-dot attention."""
+    from course_pkg.grading.attention import attend
+
+    Q, K, V, mask, _ = _inputs(np.random.default_rng(_seed("attend", shape)), *shape)
+    ctx, w = attend(Q, K, V, mask)
+    ctx_ref, w_ref, _ = attention_forward(Q, K, V, mask, "scaled_dot")
+    np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ctx, ctx_ref, rtol=0, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- live PyTorch
 
 
-def _torch_reference(torch, Q, K, V, mask, G, score, params):
-    import torch.nn.functional as F
-
-    q, k, v = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (Q, K, V))
-    m = torch.tensor(mask)[:, None, :]  # (N, 1, S), True = attend
-    tp = {}
-    if score == "additive":
-        tp = {key: torch.tensor(val, requires_grad=True) for key, val in params.items()}
-        hidden = torch.tanh((q @ tp["W_q"])[:, :, None, :] + (k @ tp["W_k"])[:, None, :, :]
-                            + tp["b"])  # (N, Tq, S, A)
-        scores = hidden @ tp["v"]  # (N, Tq, S)
-        weights = torch.softmax(scores.masked_fill(~m, float("-inf")), dim=-1)
-        ctx = weights @ v  # (N, Tq, dv)
-    else:
-        ctx = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=m, scale=1.0 if score == "dot" else None)
-        s = (q @ k.transpose(1, 2)) * (1.0 if score == "dot" else Q.shape[-1] ** -0.5)
-        weights = torch.softmax(s.masked_fill(~m, float("-inf")), dim=-1)
-    (ctx * torch.tensor(G)).sum().backward()
-    grads = {"Q": q.grad.numpy(), "K": k.grad.numpy(), "V": v.grad.numpy()}
-    grads.update({f"p_{key}": t.grad.numpy() for key, t in tp.items()})
-    return ctx.detach().numpy(), weights.detach().numpy(), grads
+def _torch_attention():
+    """PyTorch's attention, from the script that wrote the golden file: one reference for both."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "make_attention_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_attention_fixtures", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script.torch_attention
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("score", SCORES)
 @pytest.mark.parametrize("shape", [*SHAPES, (4, 5, 7, 8, 6, 5)])
 def test_matches_torch_live(score, shape):
-    import torch
-
     rng = np.random.default_rng(_seed(score, shape))
     Q, K, V, mask, params = _inputs(rng, *shape)
     G = rng.normal(size=(shape[0], shape[1], shape[4]))
-    ctx_t, w_t, g_t = _torch_reference(torch, Q, K, V, mask, G, score, params)
+    ref = _torch_attention()(Q, K, V, mask, G, score, params)
     ctx, w, cache = attention_forward(Q, K, V, mask, score, params)
     dQ, dK, dV, dp = attention_backward(G, cache)
-    np.testing.assert_allclose(ctx, ctx_t, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(w, w_t, rtol=0, atol=1e-10)
-    ours = {"Q": dQ, "K": dK, "V": dV, **{f"p_{k}": v for k, v in dp.items()}}
+    ours = {"context": ctx, "weights": w, "dQ": dQ, "dK": dK, "dV": dV,
+            **{f"d{k}": v for k, v in dp.items()}}
+    assert set(ours) == set(ref)
     for name, got in ours.items():
-        np.testing.assert_allclose(got, g_t[name], rtol=0, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(got, ref[name], rtol=0, atol=1e-10, err_msg=name)
 
 
 # --------------------------------------------------------------------------- bad input

@@ -171,16 +171,19 @@ def _cases() -> list[Case]:
              ("dhs",), ("dhs",), ("dhs",), ("cache", "hs")))
 
     # ----- lstm_gates
-    for fwd, bwd, w, b, dname in (
+    def add_gates(*table):  # an affine gate and its backward, for each row
+        for fwd, bwd, w, b, dname in table:
+            kw = _gate_kwargs(w, b)
+            add(Case(fwd.__name__, fwd, kw, (w,), ("x",), ("h_prev",), (w,)))
+            add(Case(bwd.__name__, bwd, _backward(kw, fwd, dname, lambda o: o[0].shape),
+                     (dname,), (dname,), (dname,), ("cache", 1)))
+
+    add_gates(
         (lstm_gates.forget_gate, lstm_gates.forget_gate_backward, "W_f", "b_f", "df"),
         (lstm_gates.input_gate, lstm_gates.input_gate_backward, "W_i", "b_i", "di"),
         (lstm_gates.candidate, lstm_gates.candidate_backward, "W_g", "b_g", "dg"),
         (lstm_gates.output_gate, lstm_gates.output_gate_backward, "W_o", "b_o", "do"),
-    ):
-        kw = _gate_kwargs(w, b)
-        add(Case(fwd.__name__, fwd, kw, (w,), ("x",), ("h_prev",), (w,)))
-        add(Case(bwd.__name__, bwd, _backward(kw, fwd, dname, lambda o: o[0].shape),
-                 (dname,), (dname,), (dname,), ("cache", 1)))
+    )
     cu = lambda: {"f": _normal(N, H), "c_prev": _normal(N, H), "i": _normal(N, H),  # noqa: E731
                   "g": _normal(N, H)}
     add(Case("cell_update", lstm_gates.cell_update, cu, ("c_prev",), ("f",), ("g",)))
@@ -218,14 +221,10 @@ def _cases() -> list[Case]:
              ("dc_last",), ("dc_last",), ("cache", "tcs")))
 
     # ----- gru
-    for fwd, bwd, w, b, dname in (
+    add_gates(
         (gru_gates.update_gate, gru_gates.update_gate_backward, "W_z", "b_z", "dz"),
         (gru_gates.reset_gate, gru_gates.reset_gate_backward, "W_r", "b_r", "dr"),
-    ):
-        kw = _gate_kwargs(w, b)
-        add(Case(fwd.__name__, fwd, kw, (w,), ("x",), ("h_prev",), (w,)))
-        add(Case(bwd.__name__, bwd, _backward(kw, fwd, dname, lambda o: o[0].shape),
-                 (dname,), (dname,), (dname,), ("cache", 1)))
+    )
     su = lambda: {"z": _normal(N, H), "n": _normal(N, H), "h_prev": _normal(N, H)}  # noqa: E731
     add(Case("gru_state_update", gru_gates.gru_state_update, su, ("h_prev",), ("z",), ("n",)))
     add(Case("gru_state_update_backward", gru_gates.gru_state_update_backward,
@@ -344,6 +343,14 @@ def _is_subsequence(small, big) -> bool:
     return all(any(v == w for w in it) for v in small)
 
 
+def _error_with(case, kwargs, path, bad) -> str:
+    """The ValueError message of ``case.fn`` once the argument at ``path`` is ``bad``."""
+    _set(kwargs, path, bad)
+    with pytest.raises(ValueError) as err:
+        case.fn(**kwargs)
+    return str(err.value)
+
+
 TRANSPOSED = [c for c in CASES if c.transposed]
 
 
@@ -353,10 +360,7 @@ def test_transposed_argument(case):
     good = _get(kwargs, case.transposed)
     bad = np.ascontiguousarray(good.T) if good.ndim == 2 else np.transpose(good)
     assert bad.shape != good.shape, "test sizes must make the transposition visible"
-    _set(kwargs, case.transposed, bad)
-    with pytest.raises(ValueError) as err:
-        case.fn(**kwargs)
-    msg = str(err.value)
+    msg = _error_with(case, kwargs, case.transposed, bad)
     assert _names(msg, _label(case.transposed)), msg
     assert str(bad.shape) in msg, f"received shape {bad.shape} not in: {msg}"
     assert _is_subsequence(good.shape, _numbers_after_expected(msg)), (
@@ -374,37 +378,30 @@ def test_wrong_dtype(case):
         bad = np.round(good * 3).astype(np.int64)
     else:
         bad = good.astype(np.float64)
-    _set(kwargs, case.dtype, bad)
-    with pytest.raises(ValueError) as err:
-        case.fn(**kwargs)
-    msg = str(err.value)
+    msg = _error_with(case, kwargs, case.dtype, bad)
     assert _names(msg, _label(case.dtype)) and "dtype" in msg, msg
 
 
 NAN = [c for c in CASES if c.nan]
 
 
-@pytest.mark.parametrize("case", NAN, ids=_ids(NAN))
-def test_nan(case):
+def _non_finite_error(case, value, where):
+    """The message once entry ``where(size)`` of the argument ``case.nan`` is ``value``."""
     kwargs = case.make()
     bad = _get(kwargs, case.nan).copy()
-    bad.flat[bad.size // 2] = np.nan
-    _set(kwargs, case.nan, bad)
-    with pytest.raises(ValueError) as err:
-        case.fn(**kwargs)
-    msg = str(err.value)
+    bad.flat[where(bad.size)] = value
+    return _error_with(case, kwargs, case.nan, bad)
+
+
+@pytest.mark.parametrize("case", NAN, ids=_ids(NAN))
+def test_nan(case):
+    msg = _non_finite_error(case, np.nan, lambda size: size // 2)
     assert _names(msg, _label(case.nan)) and "NaN" in msg, msg
 
 
 @pytest.mark.parametrize("case", NAN, ids=_ids(NAN))
 def test_inf(case):
-    kwargs = case.make()
-    bad = _get(kwargs, case.nan).copy()
-    bad.flat[0] = -np.inf
-    _set(kwargs, case.nan, bad)
-    with pytest.raises(ValueError) as err:
-        case.fn(**kwargs)
-    msg = str(err.value)
+    msg = _non_finite_error(case, -np.inf, lambda size: 0)
     assert _names(msg, _label(case.nan)) and "inf" in msg, msg
 
 

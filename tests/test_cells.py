@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,21 @@ def test_unknown_cells_and_bad_states_are_refused():
     with pytest.raises(ValueError, match="state0 must be a tuple of 1"):
         cells.CELLS["rnn"].forward(np.zeros((2, 1, 2)), np.zeros((1, 3)),
                                    init_params("rnn", 2, 3))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_fused_gate_layout_round_trips(cell):
+    """fuse_gates stacks the gates as the sequence passes do; split_gate_grads undoes it."""
+    from course_pkg._fused import fuse_gates, split_gate_grads
+
+    gates = importlib.import_module(f"course_pkg.{cell}").GATES
+    D, H = 3, 4
+    params = random_params(cell, D, H, np.random.default_rng(5))
+    W_h, W_x, b = fuse_gates(params, gates, H)
+    G = len(gates)
+    assert W_h.shape == (H, G * H) and W_x.shape == (D, G * H) and b.shape == (G * H,)
+    np.testing.assert_array_equal(W_h[:, H : 2 * H], params[f"W_{gates[1]}"][:H])
+    back = split_gate_grads(W_h, W_x, b, gates, H)
+    assert set(back) == {f"{w}_{g}" for g in gates for w in "Wb"}
+    for key, value in back.items():
+        np.testing.assert_array_equal(value, params[key], err_msg=key)

@@ -7,12 +7,20 @@ normal distribution, over shapes that include N = 1, H = 1 and D != H.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 
+import cell_cases
 import numpy as np
 import pytest
+from cell_cases import (
+    PROPERTY_CASES,
+    SHAPES,
+    TOL,
+    assert_one_state_backward,
+    large_inputs,
+    normal_params,
+    run_python,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,24 +49,9 @@ from course_pkg.gru_gates import (
     update_gate_backward,
 )
 
-SHAPES = [(3, 1, 2, 1), (4, 2, 3, 5), (2, 3, 4, 4), (5, 2, 1, 3)]
-TOL = 1e-7
-
-
-def random_params(D, H, rng, variant="reset_after", scale=1.0):
-    """Every parameter (b_hn included) drawn from a normal."""
-    shapes = init_gru_params(D, H, 0, variant=variant)
-    return {k: scale * rng.normal(size=v.shape) for k, v in shapes.items()}
-
 
 def make_case(shape, seed, variant="reset_after"):
-    T, N, D, H = shape
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(T, N, D))
-    h0 = rng.normal(size=(N, H))
-    params = random_params(D, H, rng, variant)
-    dhs = rng.normal(size=(T, N, H))
-    return X, h0, params, dhs
+    return cell_cases.make_case("gru", shape, seed, variant)
 
 
 def reference_step(x, h, p, variant):
@@ -75,12 +68,8 @@ def reference_step(x, h, p, variant):
 
 
 def run_steps(X, h0, params, variant):
-    h, hs, caches = h0, [], []
-    for t in range(X.shape[0]):
-        h, cache = gru_step_forward(X[t], h, params, variant=variant)
-        hs.append(h)
-        caches.append(cache)
-    return np.stack(hs), caches
+    (hs,), caches = cell_cases.run_steps("gru", X, (h0,), params, variant)
+    return hs, caches
 
 
 # --- init and parameters -----------------------------------------------------------
@@ -239,17 +228,8 @@ def test_state_update_gradcheck(shape):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_step_backward_gradcheck(shape, variant):
     X, h0, params, dhs = make_case(shape, 21, variant)
-    x, dh = X[0], dhs[0]
-
-    def loss():
-        return float(np.sum(gru_step_forward(x, h0, params, variant=variant)[0] * dh))
-
-    _, cache = gru_step_forward(x, h0, params, variant=variant)
-    dx, dh_prev, grads = gru_step_backward(dh, cache)
-    assert set(grads) == set(params)
-    res = check_gradients(loss, {"x": x, "h_prev": h0, **params},
-                          {"x": dx, "h_prev": dh_prev, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_one_state_backward(gru_step_forward, gru_step_backward, {"x": X[0], "h_prev": h0},
+                              dhs[0], params, variant=variant)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -257,16 +237,8 @@ def test_step_backward_gradcheck(shape, variant):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sequence_backward_gradcheck(shape, variant, seed):
     X, h0, params, dhs = make_case(shape, seed, variant)
-
-    def loss():
-        return float(np.sum(gru_forward(X, h0, params, variant=variant)[0] * dhs))
-
-    _, cache = gru_forward(X, h0, params, variant=variant)
-    dX, dh0, grads = gru_backward(dhs, cache)
-    assert set(grads) == set(params)
-    res = check_gradients(loss, {"X": X, "h0": h0, **params},
-                          {"X": dX, "h0": dh0, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_one_state_backward(gru_forward, gru_backward, {"X": X, "h0": h0}, dhs, params,
+                              variant=variant)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -274,13 +246,8 @@ def test_sequence_backward_gradcheck(shape, variant, seed):
 def test_step_backward_accumulated_matches_sequence_backward(shape, variant):
     X, h0, params, dhs = make_case(shape, 4, variant)
     _, caches = run_steps(X, h0, params, variant)
-    dh_next = np.zeros_like(h0)
-    total = {k: np.zeros_like(v) for k, v in params.items()}
-    dXs = np.zeros_like(X)
-    for t in range(X.shape[0] - 1, -1, -1):
-        dXs[t], dh_next, g = gru_step_backward(dhs[t] + dh_next, caches[t])
-        for k in total:
-            total[k] += g[k]
+    dXs, (dh_next,), total = cell_cases.accumulate_step_backward(
+        "gru", dhs, caches, X, params, (np.zeros_like(h0),), variant)
     _, cache = gru_forward(X, h0, params, variant=variant)
     dX, dh0, grads = gru_backward(dhs, cache)
     np.testing.assert_allclose(dX, dXs, atol=1e-12)
@@ -293,15 +260,10 @@ def test_step_backward_accumulated_matches_sequence_backward(shape, variant):
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    T=st.integers(1, 4), N=st.integers(1, 3), D=st.integers(1, 4), H=st.integers(1, 4),
-    seed=st.integers(0, 2**16), scale=st.floats(0.1, 50.0), variant=st.sampled_from(VARIANTS),
-)
+@given(**PROPERTY_CASES, variant=st.sampled_from(VARIANTS))
 def test_gates_in_unit_interval_and_state_bounded(T, N, D, H, seed, scale, variant):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-scale, scale, size=(T, N, D))
-    h0 = rng.uniform(-1, 1, size=(N, H))
-    params = random_params(D, H, rng, variant, scale=3.0)
+    rng, X, h0 = large_inputs(T, N, D, H, seed, scale)
+    params = normal_params("gru", D, H, rng, variant, scale=3.0)
     hs, cache = gru_forward(X, h0, params, variant=variant)
     for name in ("z", "r"):
         gate = cache["gates"][name]
@@ -374,6 +336,4 @@ def test_gru_gates_imports_without_gru():
     """No circular import: gru_gates loads on its own, before gru."""
     code = ("import sys, course_pkg.gru_gates; assert 'course_pkg.gru' not in sys.modules; "
             "import course_pkg.gru")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    run_python(code, timeout=60)

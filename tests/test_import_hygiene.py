@@ -6,10 +6,8 @@ process itself other tests may already have imported both.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from cell_cases import run_python
 
 CORE = ["course_pkg", "course_pkg.activations", "course_pkg.lstm_gates", "course_pkg.lstm",
         "course_pkg.cells", "course_pkg.experiments.bottleneck",
@@ -30,18 +28,13 @@ def _loaded_after_import(module: str) -> list[str]:
         f"importlib.import_module({module!r})\n"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split()
+    return run_python(code).split()
 
 
 def test_import_course_pkg_loads_neither_torch_nor_matplotlib():
     code = ("import course_pkg, sys; "
             "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    run_python(code)
 
 
 @pytest.mark.parametrize("module", CORE)
@@ -56,10 +49,7 @@ def test_all_core_modules_together_are_light():
         + "".join(f"import {m}\n" for m in CORE)
         + f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == []
+    assert run_python(code).split() == []
 
 
 INSTRUCTOR_ONLY = ("nbformat", "nbgrader", "nbclient", "nbconvert", "jupytext", "traitlets",
@@ -71,7 +61,4 @@ def test_grading_imports_no_instructor_dependency():
     unwanted = INSTRUCTOR_ONLY + HEAVY
     code = ("import sys, course_pkg.grading; "
             f"print(' '.join(m for m in {unwanted!r} if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == []
+    assert run_python(code).split() == []

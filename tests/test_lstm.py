@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import warnings
 
+import cell_cases
 import numpy as np
 import pytest
+from cell_cases import PROPERTY_CASES, SHAPES, TOL, assert_gradcheck, large_inputs, normal_params
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from course_pkg.activations import sigmoid
 from course_pkg.gradcheck import check_gradients
@@ -43,9 +44,6 @@ from course_pkg.lstm_gates import (
     output_gate_backward,
 )
 
-SHAPES = [(3, 1, 2, 1), (4, 2, 3, 5), (2, 3, 4, 4), (5, 2, 1, 3)]
-TOL = 1e-7
-
 #: gate name -> (forward, backward, nonlinearity)
 GATE_FUNCS = {
     "f": (forget_gate, forget_gate_backward, sigmoid),
@@ -55,30 +53,13 @@ GATE_FUNCS = {
 }
 
 
-def random_params(D, H, rng, scale=1.0):
-    return {k: scale * rng.normal(size=v.shape) for k, v in init_lstm_params(D, H, 0).items()}
-
-
 def make_case(shape, seed):
-    T, N, D, H = shape
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(T, N, D))
-    h0 = rng.normal(size=(N, H))
-    c0 = rng.normal(size=(N, H))
-    params = random_params(D, H, rng)
-    dhs = rng.normal(size=(T, N, H))
-    dc_last = rng.normal(size=(N, H))
-    return X, h0, c0, params, dhs, dc_last
+    return cell_cases.make_case("lstm", shape, seed)
 
 
 def run_steps(X, h0, c0, params):
-    h, c, hs, cs, caches = h0, c0, [], [], []
-    for t in range(X.shape[0]):
-        h, c, cache = lstm_step_forward(X[t], h, c, params)
-        hs.append(h)
-        cs.append(c)
-        caches.append(cache)
-    return np.stack(hs), np.stack(cs), caches
+    (hs, cs), caches = cell_cases.run_steps("lstm", X, (h0, c0), params)
+    return hs, cs, caches
 
 
 # --- init -------------------------------------------------------------------------
@@ -202,10 +183,8 @@ def test_step_backward_gradcheck(shape):
 
     _, _, cache = lstm_step_forward(x, h0, c0, params)
     dx, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc, cache)
-    assert set(grads) == set(params)
-    res = check_gradients(loss, {"x": x, "h_prev": h0, "c_prev": c0, **params},
-                          {"x": dx, "h_prev": dh_prev, "c_prev": dc_prev, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_gradcheck(loss, {"x": (x, dx), "h_prev": (h0, dh_prev), "c_prev": (c0, dc_prev)},
+                     params, grads)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -222,22 +201,15 @@ def test_sequence_backward_gradcheck(shape, seed, with_dc):
 
     _, _, cache = lstm_forward(X, h0, c0, params)
     dX, dh0, dc0, grads = lstm_backward(dhs, cache, dc_last=dcl)
-    res = check_gradients(loss, {"X": X, "h0": h0, "c0": c0, **params},
-                          {"X": dX, "h0": dh0, "c0": dc0, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_gradcheck(loss, {"X": (X, dX), "h0": (h0, dh0), "c0": (c0, dc0)}, params, grads)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_step_backward_accumulated_matches_lstm_backward(shape):
     X, h0, c0, params, dhs, dc_last = make_case(shape, 43)
     _, _, caches = run_steps(X, h0, c0, params)
-    dh_next, dc_next = np.zeros_like(h0), dc_last.copy()
-    total = {k: np.zeros_like(v) for k, v in params.items()}
-    dXs = np.zeros_like(X)
-    for t in range(X.shape[0] - 1, -1, -1):
-        dXs[t], dh_next, dc_next, g = lstm_step_backward(dhs[t] + dh_next, dc_next, caches[t])
-        for k in total:
-            total[k] += g[k]
+    dXs, (dh_next, dc_next), total = cell_cases.accumulate_step_backward(
+        "lstm", dhs, caches, X, params, (np.zeros_like(h0), dc_last))
     _, _, cache = lstm_forward(X, h0, c0, params)
     dX, dh0, dc0, grads = lstm_backward(dhs, cache, dc_last=dc_last)
     np.testing.assert_allclose(dX, dXs, atol=1e-12)
@@ -262,16 +234,11 @@ def test_float32_runs():
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    T=st.integers(1, 4), N=st.integers(1, 3), D=st.integers(1, 4), H=st.integers(1, 4),
-    seed=st.integers(0, 2**16), scale=st.floats(0.1, 50.0),
-)
+@given(**PROPERTY_CASES)
 def test_gates_in_unit_interval_and_h_bounded(T, N, D, H, seed, scale):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-scale, scale, size=(T, N, D))
-    h0 = rng.uniform(-1, 1, size=(N, H))
+    rng, X, h0 = large_inputs(T, N, D, H, seed, scale)
     c0 = rng.normal(size=(N, H))
-    params = random_params(D, H, rng, scale=3.0)
+    params = normal_params("lstm", D, H, rng, scale=3.0)
     hs, _, cache = lstm_forward(X, h0, c0, params)
     for gate in ("f", "i", "o"):
         assert np.all((cache["gates"][gate] >= 0) & (cache["gates"][gate] <= 1))

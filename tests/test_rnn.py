@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import warnings
 
+import cell_cases
 import numpy as np
 import pytest
+from cell_cases import (
+    PROPERTY_CASES,
+    SHAPES,
+    assert_one_state_backward,
+    large_inputs,
+    normal_params,
+)
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from course_pkg.gradcheck import check_gradients
 from course_pkg.rnn import (
     init_rnn_params,
     rnn_backward,
@@ -24,33 +30,14 @@ from course_pkg.rnn import (
     rnn_step_forward,
 )
 
-#: (T, N, D, H): N = 1, H = 1, D != H and D == H all appear.
-SHAPES = [(3, 1, 2, 1), (4, 2, 3, 5), (2, 3, 4, 4), (5, 2, 1, 3)]
-TOL = 1e-7
-
-
-def random_params(D, H, rng, scale=1.0):
-    """Every parameter drawn from a normal: no zeros to hide a wrong bias."""
-    return {k: scale * rng.normal(size=v.shape) for k, v in init_rnn_params(D, H, 0).items()}
-
 
 def make_case(shape, seed):
-    T, N, D, H = shape
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(T, N, D))
-    h0 = rng.normal(size=(N, H))
-    params = random_params(D, H, rng)
-    dhs = rng.normal(size=(T, N, H))
-    return X, h0, params, dhs
+    return cell_cases.make_case("rnn", shape, seed)
 
 
 def run_steps(X, h0, params):
-    h, hs, caches = h0, [], []
-    for t in range(X.shape[0]):
-        h, cache = rnn_step_forward(X[t], h, params)
-        hs.append(h)
-        caches.append(cache)
-    return np.stack(hs), caches
+    (hs,), caches = cell_cases.run_steps("rnn", X, (h0,), params)
+    return hs, caches
 
 
 # --- init ---------------------------------------------------------------------
@@ -108,45 +95,23 @@ def test_float32_runs_and_stays_float32():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_step_backward_gradcheck(shape, seed):
     X, h0, params, dhs = make_case(shape, seed)
-    x, dh = X[0], dhs[0]
-
-    def loss():
-        return float(np.sum(rnn_step_forward(x, h0, params)[0] * dh))
-
-    _, cache = rnn_step_forward(x, h0, params)
-    dx, dh_prev, grads = rnn_step_backward(dh, cache)
-    res = check_gradients(loss, {"x": x, "h_prev": h0, **params},
-                          {"x": dx, "h_prev": dh_prev, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_one_state_backward(rnn_step_forward, rnn_step_backward, {"x": X[0], "h_prev": h0},
+                              dhs[0], params)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sequence_backward_gradcheck(shape, seed):
     X, h0, params, dhs = make_case(shape, seed)
-
-    def loss():
-        return float(np.sum(rnn_forward(X, h0, params)[0] * dhs))
-
-    _, cache = rnn_forward(X, h0, params)
-    dX, dh0, grads = rnn_backward(dhs, cache)
-    assert set(grads) == set(params)
-    res = check_gradients(loss, {"X": X, "h0": h0, **params},
-                          {"X": dX, "h0": dh0, **grads}, tol=TOL)
-    assert res.ok, str(res)
+    assert_one_state_backward(rnn_forward, rnn_backward, {"X": X, "h0": h0}, dhs, params)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_step_backward_accumulated_matches_sequence_backward(shape):
     X, h0, params, dhs = make_case(shape, 4)
     _, caches = run_steps(X, h0, params)
-    dh_next = np.zeros_like(h0)
-    total = {k: np.zeros_like(v) for k, v in params.items()}
-    dXs = np.zeros_like(X)
-    for t in range(X.shape[0] - 1, -1, -1):
-        dXs[t], dh_next, g = rnn_step_backward(dhs[t] + dh_next, caches[t])
-        for k in total:
-            total[k] += g[k]
+    dXs, (dh_next,), total = cell_cases.accumulate_step_backward(
+        "rnn", dhs, caches, X, params, (np.zeros_like(h0),))
     _, cache = rnn_forward(X, h0, params)
     dX, dh0, grads = rnn_backward(dhs, cache)
     np.testing.assert_allclose(dX, dXs, atol=1e-12)
@@ -173,15 +138,10 @@ def test_only_last_step_read_gives_vanishing_gradient_to_early_inputs():
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    T=st.integers(1, 4), N=st.integers(1, 3), D=st.integers(1, 4), H=st.integers(1, 4),
-    seed=st.integers(0, 2**16), scale=st.floats(0.1, 50.0),
-)
+@given(**PROPERTY_CASES)
 def test_hidden_state_bounded(T, N, D, H, seed, scale):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-scale, scale, size=(T, N, D))
-    h0 = rng.uniform(-1, 1, size=(N, H))
-    hs, _ = rnn_forward(X, h0, random_params(D, H, rng, scale=3.0))
+    rng, X, h0 = large_inputs(T, N, D, H, seed, scale)
+    hs, _ = rnn_forward(X, h0, normal_params("rnn", D, H, rng, scale=3.0))
     assert np.all(np.abs(hs) <= 1.0)
 
 

@@ -37,14 +37,13 @@ ICLR (chrono initialisation of gate biases).
 
 from __future__ import annotations
 
-import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._checks import check_count, check_params
+from .._checks import CheckedParams, check_count
 from ..cells import CELLS, cell_sizes, get_cell, param_shapes, zero_state
 from ..losses import softmax_cross_entropy
 from ..lstm import lstm_forward
@@ -70,7 +69,7 @@ DEFAULT_DISTANCES = (5, 10, 20, 30, 40)
 
 
 @dataclass(frozen=True, eq=False)
-class AgreementModel(Mapping):
+class AgreementModel(CheckedParams):
     """An agreement classifier: which cell it is, and its parameters.
 
     Attributes
@@ -93,17 +92,7 @@ class AgreementModel(Mapping):
         _check_cell(self.cell)
         shapes = {**param_shapes(self.cell, input_dim="V"),
                   "W_out": ("H", 2), "b_out": (2,)}
-        check_params(self.params, shapes, {})
-        object.__setattr__(self, "params", types.MappingProxyType(dict(self.params)))
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.params[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.params)
-
-    def __len__(self) -> int:
-        return len(self.params)
+        self._freeze_params(shapes)
 
 
 def _check_model(model: Any) -> AgreementModel:

@@ -1,6 +1,6 @@
 """Write tests/fixtures/torch_attention.npz: attention outputs and gradients from PyTorch.
 
-The golden file lets ``tests/test_attention.py`` check the numpy attention
+The golden file lets ``tests/numerics/test_attention.py`` check the numpy attention
 against PyTorch on machines without torch. Run from the repository root::
 
     python scripts/make_attention_fixtures.py

@@ -24,7 +24,7 @@ the torch that produced the file. Run from the repository root::
 
     python scripts/make_torch_fixtures.py
 
-The tests in ``tests/test_torch_compare.py`` read the file without torch.
+The tests in ``tests/numerics/test_torch_compare.py`` read the file without torch.
 """
 
 from __future__ import annotations

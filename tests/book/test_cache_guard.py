@@ -6,7 +6,7 @@ import importlib.util
 import pathlib
 import shutil
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _load():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pathlib
 import re
 import time
 
@@ -238,3 +239,91 @@ def test_gradient_checker_round_trip_through_both_processes():
     by_id = {r.grade_id: r for r in grade_submission(nb, nb)}
     assert by_id["test_gradient_check_catches_bugs"].status == "passed"
     assert "gradient check" in by_id["test_gradient_check_own_backward"].output
+
+
+# --- the pieces ----------------------------------------------------------------------------
+
+
+def test_tampered_tests_names_deleted_edited_and_unmarked_cells(nb01):
+    from course_pkg.instructor.notebooks import student_version
+    from course_pkg.instructor.trusted import tampered_tests
+
+    released = json.loads(json.dumps(student_version(_node(nb01))))
+    assert tampered_tests(released, released) == {}
+    sub = copy.deepcopy(released)
+    tests = [c for c in sub["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+             and not c["metadata"]["nbgrader"].get("solution")]
+    tests[0]["source"] = "pass"
+    sub["cells"].remove(tests[1])
+    tests[2]["metadata"]["nbgrader"]["grade"] = False
+    reasons = tampered_tests(released, sub)
+    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in tests[:3]]
+    assert set(reasons) == set(ids)
+    assert "edited" in reasons[ids[0]] and "deleted" in reasons[ids[1]]
+
+
+def _node(nb: dict):
+    import nbformat
+
+    return nbformat.from_dict(copy.deepcopy(nb))
+
+
+def test_allowed_imports_follow_the_import_cell():
+    from course_pkg.instructor.trusted import allowed_imports
+
+    copied, remote, names = allowed_imports(source("01_forget_gate"))
+    assert [m for m, _ in copied] == ["course_pkg._checks", "course_pkg.activations"]
+    assert remote == {} and "sigmoid" in names and "grading" in names
+    copied, remote, _ = allowed_imports(source("06_lstm_backward"))
+    assert [m for m, _ in copied] == ["course_pkg.gradcheck"]
+    assert set(remote["course_pkg.lstm"]) == {"init_lstm_params", "lstm_forward"}
+    copied, remote, _ = allowed_imports(source("08_attention"))
+    assert copied == [] and remote == {}
+
+
+def test_student_cells_leave_out_every_test(nb01):
+    from course_pkg.instructor.trusted import student_cells
+
+    sub = copy.deepcopy(nb01)
+    for cell in sub["cells"]:
+        md = cell["metadata"].get("nbgrader", {})
+        if md.get("grade") and not md.get("solution"):
+            md["grade"] = False  # unmarked, but still known by its id
+    ids = {c["metadata"]["nbgrader"]["grade_id"] for c in nb01["cells"]
+           if c["metadata"].get("nbgrader", {}).get("grade")
+           and not c["metadata"]["nbgrader"].get("solution")}
+    code = "\n".join(student_cells(sub, ids))
+    assert "def forget_gate" in code and "grading.check_" not in code
+
+
+def test_verdict_output_shows_the_reason():
+    from course_pkg.instructor.trusted import CellResult
+    from course_pkg.instructor.trusted_execute import verdict_output
+
+    passed = verdict_output(CellResult("t", 1, 1, "passed", "", "printed\n"))
+    assert passed == [{"output_type": "stream", "name": "stdout", "text": "printed\n"}]
+    timeout = verdict_output(CellResult("t", 0, 1, "timeout", "did not return"))
+    assert timeout[-1]["output_type"] == "error" and timeout[-1]["ename"] == "TimeoutError"
+    assert timeout[-1]["evalue"] == "did not return"
+
+
+@pytest.mark.slow
+def test_student_process_runs_in_the_sandbox_as_nobody(nb01, tmp_path):
+    from course_pkg.instructor.isolation import StudentProcess
+    from course_pkg.instructor.sandbox import prepare_state, sandbox_problem, student_launcher
+
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox here: {sandbox_problem()}")
+    probe = ("import os\ndef who():\n    return np.array([os.getuid(), "
+             f"os.path.exists({str(pathlib.Path(__file__))!r})])\n")
+    with StudentProcess(["import numpy as np\n" + probe],
+                        launcher=student_launcher()) as proc:
+        uid, sees_repo = proc.function("who")()
+    assert uid != 0 and not sees_repo
+    state, ipc = tmp_path / "state", tmp_path / "state" / "ipc"
+    (state / "submission").mkdir(parents=True)
+    ipc.mkdir()
+    from course_pkg.instructor.sandbox import SandboxPolicy
+
+    prepare_state(str(state), str(ipc), SandboxPolicy())
+    assert "student:x:" in (state / "etc" / "passwd").read_text()

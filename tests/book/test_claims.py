@@ -26,7 +26,7 @@ from course_pkg.experiments.gradient_flow import gradient_norms_by_distance
 from course_pkg.experiments.highway import highway_only_norms
 from course_pkg.gru import gru_step_forward, init_gru_params
 
-BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+BOOK = pathlib.Path(__file__).resolve().parents[2] / "book"
 CELLS = ("rnn", "lstm", "gru")
 
 

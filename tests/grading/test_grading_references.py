@@ -18,7 +18,7 @@ from course_pkg.grading import gates as grading_gates
 from course_pkg.grading import gru as grading_gru
 from course_pkg.grading import lstm as grading_lstm
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 REF = re.compile(r'chapter (\d+), "([^"]+)", section "([^"]+)"')
 

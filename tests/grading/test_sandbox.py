@@ -43,7 +43,7 @@ from course_pkg.instructor.sandbox import (
     sandbox_problem,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROBLEM = sandbox_problem()
 # COURSE_REQUIRE_SANDBOX=1 (set by .ci/run): a missing sandbox fails the tests instead.
 needs_bwrap = pytest.mark.skipif(

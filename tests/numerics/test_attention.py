@@ -195,7 +195,7 @@ def test_grading_reference_attend_defaults_match_attention_forward(shape):
 
 def _torch_attention():
     """PyTorch's attention, from the script that wrote the golden file: one reference for both."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "make_attention_fixtures.py"
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "make_attention_fixtures.py"
     spec = importlib.util.spec_from_file_location("make_attention_fixtures", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+BOOK = pathlib.Path(__file__).resolve().parents[2] / "book"
 GLOSSARY = BOOK / "appendix_b_glossary.md"
 
 #: Technical terms the chapters use (case-insensitive substring of the chapter text)

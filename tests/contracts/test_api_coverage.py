@@ -18,7 +18,7 @@ import pytest
 
 import course_pkg
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # Modules that need optional heavy dependencies at import time are still
 # importable here (torch is only imported inside functions).

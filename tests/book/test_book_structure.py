@@ -22,7 +22,7 @@ import re
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 COURSE_MAP = ROOT / "docs" / "course_map.md"
 

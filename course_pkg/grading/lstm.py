@@ -90,8 +90,7 @@ def _ref_step(x, h_prev, c_prev, params):
     return h, c
 
 
-def _m(key, summary, fix, reread, fn, edits=None):
-    return Mistake(key, summary, fix, reread, fn, edits)
+_m = Mistake  # a short name for the catalogue below
 
 
 STEP_EQ = ("z = [h_prev, x]; f = sigmoid(z @ W_f + b_f); i = sigmoid(z @ W_i + b_i); "

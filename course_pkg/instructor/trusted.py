@@ -264,18 +264,29 @@ def _run_test(cell: Mapping[str, Any], proc: StudentProcess,
         with contextlib.redirect_stdout(out):
             exec(compile(_source(cell), f"<test {grade_id}>", "exec"), namespace)
     except StudentTimeout as stop:
-        return CellResult(grade_id, 0.0, points, "timeout", stop.reason, out.getvalue())
+        return CellResult(grade_id, 0.0, points, "timeout", stop.reason, _clip(out.getvalue()))
     except (StudentCrashed, GradingStopped) as stop:
-        return CellResult(grade_id, 0.0, points, "crashed", stop.reason, out.getvalue())
+        return CellResult(grade_id, 0.0, points, "crashed", stop.reason, _clip(out.getvalue()))
     except AssertionError as err:
-        return CellResult(grade_id, 0.0, points, "failed", str(err), out.getvalue())
+        return CellResult(grade_id, 0.0, points, "failed", str(err), _clip(out.getvalue()))
     except Exception as err:  # the test could not run: a missing function, a crash in it
         message = f"{type(err).__name__}: {err}"
         if isinstance(err, NameError) and proc.load_errors:
             message += "\nYour notebook's code cells raised errors while they ran:\n" + "\n".join(
                 f"  code cell {k + 1}: {text}" for k, text in proc.load_errors)
-        return CellResult(grade_id, 0.0, points, "error", message, out.getvalue())
-    return CellResult(grade_id, points, points, "passed", "", out.getvalue())
+        return CellResult(grade_id, 0.0, points, "error", message, _clip(out.getvalue()))
+    return CellResult(grade_id, points, points, "passed", "", _clip(out.getvalue()))
+
+
+#: Characters of a test cell's printed output kept for the feedback (a student's
+#: gradient check can return a result whose printout is as long as it likes).
+MAX_TEST_OUTPUT = 20_000
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_TEST_OUTPUT:
+        return text
+    return text[:MAX_TEST_OUTPUT] + f"\n[output truncated by the grader: {len(text)} characters]\n"
 
 
 def summary(results: Sequence[CellResult]) -> str:

@@ -86,6 +86,7 @@ def attacks(course_dir: pathlib.Path, port: int) -> dict[str, str]:
         "disk": "with open('/tmp/big', 'wb') as fh:\n    fh.write(b'0' * 2**31)\n",
         "output": "print('x' * 200 * 2**20)\n",
         "exit-at-load": "os._exit(1)\n",
+        "ipython-history": "print(get_ipython().history_manager.input_hist_raw)\n",
         "sigint-immune-loop": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                               "while True:\n    pass\n",
     }
@@ -155,6 +156,10 @@ def graded(tmp_path_factory):
             path.parent.mkdir(parents=True)
             path.write_text(json.dumps(_notebook(released, body, extra)))
         course("collect", AID, subs)
+        # a notebook that is not one (collect refuses those: put it in place by hand)
+        corrupt = course_dir / "submitted" / "corrupt" / AID / f"{AID}.ipynb"
+        corrupt.parent.mkdir(parents=True)
+        corrupt.write_text('{"cells": [')
         gradebook_size = (course_dir / "gradebook.db").stat().st_size
         result = course("autograde", AID, "--timeout", "3")
         course("feedback", AID)
@@ -204,6 +209,13 @@ def test_summary_names_timeouts_and_crashes(graded):
     out = graded["out"]
     assert "timeout" in out and "sigint-immune-loop" in out
     assert "crashed" in out and "exit-at-load" in out
+
+
+def test_an_unreadable_notebook_scores_zero_and_is_kept(graded):
+    out = graded["out"]
+    assert "unreadable notebook: 1 student(s): corrupt" in out
+    kept = graded["course"] / "submitted" / "corrupt" / AID / f"{AID}.ipynb.unreadable"
+    assert kept.read_text() == '{"cells": ['
 
 
 def test_feedback_hides_hidden_tests_and_explains(graded):

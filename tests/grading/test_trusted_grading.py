@@ -327,3 +327,15 @@ def test_student_process_runs_in_the_sandbox_as_nobody(nb01, tmp_path):
 
     prepare_state(str(state), str(ipc), SandboxPolicy())
     assert "student:x:" in (state / "etc" / "passwd").read_text()
+
+
+def test_a_huge_printout_of_a_test_is_clipped():
+    """06 prints what the student's gradient check returns: its size is bounded."""
+    nb = source("06_lstm_backward")
+    body = ("class Huge(dict):\n    ok = True\n"
+            "return check_gradients(lambda: 0.0, {}, {}) or Huge({str(k): 0.0 for k in "
+            "range(100_000)})")
+    sub = with_solution(nb, "gradient_check", body)
+    by_id = {r.grade_id: r for r in grade_submission(nb, sub)}
+    out = by_id["test_gradient_check_own_backward"].output
+    assert len(out) < 25_000 and "output truncated by the grader" in out

@@ -61,6 +61,33 @@ def test_glue_pattern_can_fail():
     assert set(GLUE_ROLE.findall(text)) == {"nowhere"}
 
 
+# --- chapter 1: the trace of step 1 --------------------------------------------------------
+
+def _ch1_trace(scale=1.0):
+    from course_pkg.rnn import init_rnn_params, rnn_forward
+
+    rng = np.random.default_rng(0)
+    T, D, H = 20, 3, 8
+    params = init_rnn_params(D, H, rng)
+    params["W"][:H] *= scale
+    X = np.repeat(rng.normal(size=(T, 1, D)), 2, axis=1)
+    X[0, 1] = -X[0, 0]
+    hs, _ = rnn_forward(X, np.zeros((2, H)), params)
+    return np.linalg.norm(hs[:, 0] - hs[:, 1], axis=1)     # (T,)
+
+
+def test_ch1_trace_of_step_1_fades():
+    diff = _ch1_trace()
+    assert np.all(np.diff(diff) < 0)                       # "shrinks as the steps go by"
+    assert diff[-1] < 1e-4 * diff[0]                       # "more than 4 orders of magnitude"
+
+
+def test_ch1_stronger_recurrence_remembers_longer():
+    # exercise 1.4: W_hh times 3 keeps the difference alive much longer
+    ratio = _ch1_trace(3.0)[-1] / _ch1_trace()[-1]
+    assert 1000 < ratio < 10000                            # "about <thousands> times"
+
+
 # --- chapter 2: the Jacobian product and the initialisations -----------------------------
 
 def test_ch2_jacobian_product_falls_despite_sigma_max_near_one():
@@ -95,6 +122,20 @@ def test_ch3_forgetting_numbers():
     assert 0.5 ** 10 < 0.0011
     # exercise 3.4: a saturated gate (f(1-f) < 1e-3) scales the gradient down >= 250-fold
     assert 0.25 / 1e-3 == pytest.approx(250)
+
+
+def test_ch3_hand_set_gate_keeps_and_forgets():
+    from course_pkg.lstm_gates import forget_gate
+
+    H = 3
+    h_prev = np.array([[0.5, -0.2, 0.1], [0.0, 0.3, -0.4]])
+    x = np.array([[1.0, 0.0], [-1.0, 0.5]])
+    W_f = np.zeros((H + 2, H))
+    W_f[H + 0, 2] = 4.0
+    f, _ = forget_gate(h_prev, x, W_f, np.array([4.0, -4.0, 0.0]))
+    assert np.all(np.abs(f[:, 0] - 0.98) < 0.005)          # "about 98 % in both sequences"
+    assert np.all(np.abs(f[:, 1] - 0.02) < 0.005)          # "entry 1 keeps about 2 %"
+    assert f[0, 2] > 0.95 and f[1, 2] < 0.05               # entry 2 follows input feature 0
 
 
 # --- chapter 5: the highway figure --------------------------------------------------------
@@ -143,6 +184,127 @@ def test_ch5_indirect_paths_amplify(ch5):
     full, hw = ch5["lstm3"]["cell_norm"], ch5["highway3"]["norm"]
     assert full[59] > 5 * hw[59]            # "about N times more"
     assert full[59] > full[20]              # the full gradient grows with distance
+
+
+# --- chapter 4: the input gate filters the candidate --------------------------------------
+
+def test_ch4_gate_only_shrinks_a_proposal():
+    from course_pkg.lstm_gates import candidate, input_gate
+
+    rng = np.random.default_rng(1)
+    N, H, D = 2, 4, 3
+    h_prev = rng.normal(scale=0.5, size=(N, H))
+    x = rng.normal(size=(N, D))
+    W_i = rng.normal(scale=0.8, size=(H + D, H))
+    W_g = rng.normal(scale=0.8, size=(H + D, H))
+    i, _ = input_gate(h_prev, x, W_i, np.zeros(H))
+    g, _ = candidate(h_prev, x, W_g, np.zeros(H))
+    assert np.all(np.sign(i * g) == np.sign(g))
+    assert np.all(np.abs(i * g) <= np.minimum(np.abs(i), np.abs(g)))
+
+
+def _ch4_filter(W_i_row, w_i, b_i):
+    from course_pkg.lstm_gates import candidate, cell_update, forget_gate, input_gate
+
+    flag = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0], dtype=float)
+    content = np.array([0.6, -0.9, 0.8, 0.5, 0.9, -0.7, 0.4, -0.3, 0.9, 0.8, -0.9, 0.7])
+    X = np.stack([flag, content], axis=1)[:, None, :]
+    H, D = 1, 2
+    W_i = np.zeros((H + D, H))
+    W_i[H + W_i_row, 0] = w_i
+    W_g = np.zeros((H + D, H))
+    W_g[H + 1, 0] = 2.0
+    W_f = np.zeros((H + D, H))
+    h, c = np.zeros((1, H)), np.zeros((1, H))
+    rows = []
+    for t in range(len(flag)):
+        f, _ = forget_gate(h, X[t], W_f, np.array([6.0]))
+        i, _ = input_gate(h, X[t], W_i, np.array([b_i]))
+        g, _ = candidate(h, X[t], W_g, np.zeros(H))
+        c, _ = cell_update(f, c, i, g)
+        rows.append((i[0, 0], g[0, 0], (i * g)[0, 0], c[0, 0], f[0, 0]))
+    return flag, content, np.array(rows).T
+
+
+def test_ch4_filter_figure():
+    flag, _, (i, g, _, c, f) = _ch4_filter(0, 8.0, -4.0)
+    on = flag == 1
+    assert np.all(np.abs(i[on] - 0.98) < 0.005)            # "about 0.98 on flagged steps"
+    assert np.all(np.abs(i[~on] - 0.02) < 0.005)           # "and 0.02 elsewhere"
+    assert np.all(np.abs(f - 0.998) < 0.0005)              # "sigma(6) ~ 0.998"
+    dc = np.abs(np.diff(np.concatenate([[0.0], c])))
+    assert dc[on].min() > 5 * dc[~on].max()                # the cell moves only when flagged
+    assert np.all(np.abs(g[~on]) > 0.2)                    # the candidate proposes everywhere
+
+
+def test_ch4_exercise_writes_only_negative_content():
+    _, content, (i, g, ig, _, _) = _ch4_filter(1, -10.0, 0.0)
+    pos = content > 0
+    assert np.all(np.abs(ig[pos]) < 0.02)          # "positive values give writes close to 0"
+    assert np.all(np.abs(ig[~pos] - g[~pos]) < 0.1 * np.abs(g[~pos]))   # "almost unchanged"
+    assert abs(i[content == 0.4][0] - 0.02) < 0.005         # "sigma(-4) ~ 0.02"
+
+
+# --- chapter 6: h against c -----------------------------------------------------------------
+
+def test_ch6_counting_cell_h_levels_off_below_o():
+    from course_pkg.lstm_gates import hidden_state
+
+    steps = np.arange(1, 21)
+    c = 0.5 * steps
+    h, _ = hidden_state(np.full((1, 20), 0.9), c[None, :])
+    assert np.all(h[0] < 0.9)                              # "levels off just below 0.9"
+    assert 0.9 - h[0, -1] < 1e-6                           # "... short of it" at step 20
+    assert h[0, -1] - h[0, 9] < 1e-3                       # flat over the second half
+    assert np.all(np.diff(c) > 0) and 0.9 * c[-1] > 5      # the slip o * c keeps growing
+
+
+def test_ch6_h_bounded_by_the_gate():
+    from course_pkg.lstm_gates import hidden_state
+
+    cs = np.linspace(-5, 5, 400)
+    for o in (1.0, 0.6, 0.2):
+        h, _ = hidden_state(np.full((1, cs.size), o), cs[None, :])
+        assert np.all(np.abs(h) <= o)
+
+
+def test_ch6_saturated_entry_passes_little_gradient():
+    from course_pkg.lstm_gates import hidden_state, hidden_state_backward
+
+    _, cache = hidden_state(np.ones((1, 1)), np.full((1, 1), 4.0))
+    _, dc = hidden_state_backward(np.ones((1, 1)), cache)
+    assert 1e-3 < dc[0, 0] < 1.5e-3                        # "about 1.3e-3"
+
+
+# --- chapter 11: self-attention ignores order -------------------------------------------------
+
+def test_ch11_self_attention_needs_positions():
+    from course_pkg.attention import attention_forward
+
+    words = "the cats that the dog chased were hungry".split()
+    rng = np.random.default_rng(0)
+    d_model, d = 16, 8
+    embedding = {w: rng.normal(size=d_model) for w in sorted(set(words))}
+    W_Q, W_K, W_V = (rng.normal(size=(d_model, d)) / np.sqrt(d_model) for _ in range(3))
+    X = np.stack([embedding[w] for w in words])[None]
+
+    def attend(X):
+        return attention_forward(X @ W_Q, X @ W_K, X @ W_V, score="scaled_dot")
+
+    Y, A, _ = attend(X)
+    perm = rng.permutation(len(words))
+    np.testing.assert_allclose(attend(X[:, perm])[0], Y[:, perm])   # equivariant
+    first, second = [t for t, w in enumerate(words) if w == "the"]
+    np.testing.assert_allclose(Y[0, first], Y[0, second])
+    np.testing.assert_allclose(A[0, first], A[0, second])          # identical rows ...
+    np.testing.assert_allclose(A[0, :, first], A[0, :, second])    # ... and columns
+    T = len(words)
+    rates = 10000.0 ** (np.arange(0, d_model, 2) / d_model)
+    P = np.zeros((T, d_model))
+    P[:, 0::2] = np.sin(np.arange(T)[:, None] / rates)
+    P[:, 1::2] = np.cos(np.arange(T)[:, None] / rates)
+    _, A_pos, _ = attend(X + P[None])
+    assert np.abs(A_pos[0, first] - A_pos[0, second]).max() > 0.01  # positions make them differ
 
 
 # --- chapter 8: the GRU Jacobian and the agreement race -----------------------------------

@@ -339,6 +339,9 @@ def _python_paths(python: str) -> list[str]:
     return sorted(p for p in paths if not _is_within(p, ["/usr"]))
 
 
+_INSTRUCTOR_DATA = pathlib.Path(__file__).resolve().parent / "data"
+
+
 def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: str,
                     ipc_dir: str, fallback: bool = False) -> list[str]:
     """Wrap a kernel command line in bwrap, setpriv and prlimit.
@@ -416,7 +419,9 @@ def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: 
             args.extend(["--perms", "0755", "--dir", str(d)])
             made.add(str(d))
     args += ["--perms", "0777", "--size", str(policy.tmpfs_size), "--tmpfs", workdir]
-    for path in policy.hide:
+    # The package ships the instructor notebooks (solutions, hidden tests): never shown.
+    always = [str(_INSTRUCTOR_DATA)] if "course_pkg" in policy.expose_packages else []
+    for path in (*policy.hide, *always):
         path = os.path.realpath(path)
         if os.path.isdir(path):
             args += ["--tmpfs", path]

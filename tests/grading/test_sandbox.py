@@ -32,6 +32,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 import course_pkg
+from course_pkg.instructor.coursedir import packaged_assignments
 from course_pkg.instructor.sandbox import (
     INFINITE_LOOP_MESSAGE,
     SandboxedKernelManager,
@@ -44,6 +45,8 @@ from course_pkg.instructor.sandbox import (
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+#: The instructor notebooks (solutions and hidden tests) that ship with the package.
+DATA = packaged_assignments()
 PROBLEM = sandbox_problem()
 # COURSE_REQUIRE_SANDBOX=1 (set by .ci/run): a missing sandbox fails the tests instead.
 needs_bwrap = pytest.mark.skipif(
@@ -215,13 +218,13 @@ def test_repository_is_invisible_and_package_is_read_only(tmp_path):
     lstm = pkg / "lstm.py"
     before = lstm.read_bytes()
     nb = run([
-        f"import glob; print(glob.glob({str(ROOT / 'assignments' / '*' / '*.ipynb')!r}))",
+        f"import glob; print(glob.glob({str(DATA / '*' / '*.ipynb')!r}))",
         f"open({str(lstm)!r}, 'a').write('# pwned')",
         f"open({str(pkg / 'evil.py')!r}, 'w').write('x = 1')",
         "import course_pkg.lstm; print('imported', course_pkg.lstm.__name__)",
     ], cwd=tmp_path)
     assert text(nb.cells[0]).strip() == "[]"
-    assert list((ROOT / "assignments").glob("*/*.ipynb")), "the test needs notebooks to hide"
+    assert list(DATA.glob("*/*.ipynb")), "the test needs notebooks to hide"
     # PermissionError (not the owner) or OSError EROFS (read-only bind) for the owner
     assert errors(nb.cells[1]) in (["PermissionError"], ["OSError"]), text(nb.cells[1])
     assert errors(nb.cells[2]) in (["PermissionError"], ["OSError"]), text(nb.cells[2])
@@ -426,7 +429,7 @@ def test_honest_notebook_runs_fine(course):
 
 @needs_bwrap
 @pytest.mark.slow
-@pytest.mark.parametrize("source", sorted((ROOT / "assignments").glob("*/*.ipynb")),
+@pytest.mark.parametrize("source", sorted(DATA.glob("*/*.ipynb")),
                          ids=lambda p: p.stem)
 def test_every_assignment_passes_its_own_tests_in_the_sandbox(source):
     """The instructor notebooks (solutions and hidden tests) run clean in the sandbox."""

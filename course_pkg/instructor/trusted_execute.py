@@ -22,9 +22,11 @@ import json
 import pathlib
 from typing import Any
 
+from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
+from .sandbox import student_launcher
 from .trusted import grade_submission, summary
 
 __all__ = ["ENAME_STATUS", "TrustedExecute", "verdict_output"]
@@ -82,11 +84,7 @@ class TrustedExecute(NbGraderPreprocessor):
         released = _read(root / "release" / info["assignment"] / name, "the released notebook")
         submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
                           "the submitted notebook")
-        launcher = None
-        if self.sandbox:
-            from .sandbox import student_launcher
-
-            launcher = student_launcher()
+        launcher = student_launcher() if self.sandbox else None
         results = {r.grade_id: r for r in grade_submission(
             source, submitted, launcher=launcher, timeout=self.timeout,
             load_timeout=self.load_timeout, released=released)}
@@ -96,8 +94,6 @@ class TrustedExecute(NbGraderPreprocessor):
                 result = results.get(md.get("grade_id"))
                 if result is None:  # not a test of the source: nbgrader restored it anyway
                     continue
-                from nbformat import from_dict
-
                 cell.outputs = [from_dict(o) for o in verdict_output(result)]
         self.log.info("Graded %s of %s: %s", info["student"], info["assignment"],
                       summary(list(results.values())))

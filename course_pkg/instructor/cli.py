@@ -25,18 +25,39 @@ module of its concept (see :mod:`course_pkg.instructor`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from .collect import cmd_collect
-from .coursedir import cmd_init
 from .errors import CourseError
-from .nbgrader_driver import cmd_autograde, cmd_export, cmd_feedback, cmd_release
-from .selfcheck import cmd_check
-from .student_export import cmd_export_student
 
 __all__ = ["build_parser", "main"]
+
+
+def _command(module: str, name: str) -> Callable[..., int]:
+    """``module.name``, imported when the command runs: `course --help` and a mistyped
+    command answer at once, without loading nbformat and nbgrader."""
+
+    def resolve() -> Callable[..., int]:
+        return getattr(importlib.import_module(f".{module}", __package__), name)
+
+    def run(args) -> int:
+        return resolve()(args)
+
+    run.__name__ = name
+    run.resolve = resolve
+    return run
+
+
+cmd_init = _command("coursedir", "cmd_init")
+cmd_release = _command("nbgrader_driver", "cmd_release")
+cmd_collect = _command("collect", "cmd_collect")
+cmd_autograde = _command("nbgrader_driver", "cmd_autograde")
+cmd_feedback = _command("nbgrader_driver", "cmd_feedback")
+cmd_export = _command("nbgrader_driver", "cmd_export")
+cmd_check = _command("selfcheck", "cmd_check")
+cmd_export_student = _command("student_export", "cmd_export_student")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -36,7 +38,18 @@ from course_pkg.instructor.notebooks import RemoveBanner, remove_banner, student
     (["export-student", "--out", "DIR"], student_export.cmd_export_student),
 ])
 def test_each_command_dispatches_to_the_module_of_its_concept(argv, func):
-    assert cli.build_parser().parse_args(argv).func is func
+    assert cli.build_parser().parse_args(argv).func.resolve() is func
+
+
+def test_the_parser_loads_no_heavy_module():
+    """`course --help` answers at once: nbformat and nbgrader load only when a command runs."""
+    code = ("import sys\nfrom course_pkg.instructor import cli\n"
+            "cli.build_parser().parse_args(['check', 'x.ipynb'])\n"
+            "heavy = [m for m in ('nbformat', 'nbgrader', 'nbclient', 'numpy', 'jupyter_client')"
+            " if m in sys.modules]\nprint(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_packaged_assignments_are_inside_the_package():

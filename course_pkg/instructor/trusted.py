@@ -112,7 +112,8 @@ def tampered_tests(released: Mapping[str, Any], submitted: Mapping[str, Any]) ->
 
     A test cell must reach the grader as it was released. The grader runs the
     instructor's copy either way, but a deleted or edited test cell scores 0
-    (the course's rule, stated in every notebook), so that nobody gains by
+    (the course's rule, stated in the students' guide, appendix C, and
+    warned about by ``course check``), so that nobody gains by
     removing a test they fail and everybody sees why the points are gone.
     """
     given = {}

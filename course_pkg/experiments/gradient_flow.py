@@ -52,6 +52,7 @@ from . import single_threaded_blas
 
 __all__ = [
     "init_cell",
+    "last_step_problem",
     "gradient_norms_by_distance",
     "compare_gradient_norms",
     "adding_loss_and_grads",
@@ -106,6 +107,51 @@ def init_cell(
             if key.startswith("W"):
                 params[key][:H] = rng.normal(0.0, recurrent_scale / math.sqrt(H), size=(H, H))
     return params
+
+
+def last_step_problem(
+    cell: str, T: int, H: int, D: int, N: int, seed: int, *,
+    recurrent_scale: float | None = None, forget_bias: float = 1.0,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    r"""The untrained network, inputs and loss direction of the last-step experiments.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+    T, H, D, N : int
+        Sequence length, hidden, input and batch sizes (each >= 1).
+    seed : int
+        Seeds the weights, then the inputs, then :math:`u`, in that order.
+    recurrent_scale, forget_bias
+        As for :func:`init_cell`.
+
+    Returns
+    -------
+    params : dict of ndarray
+    X : ndarray of shape (T, N, D)
+        Standard normal inputs.
+    u : ndarray of shape (N, H)
+        Unit rows: the loss is :math:`L = \frac1N \sum_n u_n \cdot h_T^{(n)}`.
+
+    Notes
+    -----
+    :func:`gradient_norms_by_distance` and
+    :func:`course_pkg.experiments.highway.highway_only_norms` share it, so the
+    two curves of chapter 5's figure come from the very same network.
+
+    See Also
+    --------
+    Book chapter 2, "When memory fades"; chapter 5, "The cell state".
+    """
+    T = check_count("T", T, 1)
+    H, D, N = (check_count(n, v, 1) for n, v in (("H", H), ("D", D), ("N", N)))
+    rng = np.random.default_rng(seed)
+    params = init_cell(cell, D, H, rng, recurrent_scale=recurrent_scale,
+                       forget_bias=forget_bias)
+    X = rng.normal(size=(T, N, D))  # (T, N, D)
+    u = rng.normal(size=(N, H))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)  # (N, H) unit rows
+    return params, X, u
 
 
 @single_threaded_blas
@@ -175,14 +221,9 @@ def gradient_norms_by_distance(
     Book chapter 2, "When memory fades"; chapter 5, "The cell state".
     """
     cell = _check_cell(cell)
-    T = check_count("T", T, 1)
-    H, D, N = (check_count(n, v, 1) for n, v in (("H", H), ("D", D), ("N", N)))
-    rng = np.random.default_rng(seed)
-    params = init_cell(cell, D, H, rng, recurrent_scale=recurrent_scale,
-                       forget_bias=forget_bias)
-    X = rng.normal(size=(T, N, D))  # (T, N, D)
-    u = rng.normal(size=(N, H))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)  # (N, H) unit rows
+    params, X, u = last_step_problem(cell, T, H, D, N, seed, recurrent_scale=recurrent_scale,
+                                     forget_bias=forget_bias)
+    T, H, N = X.shape[0], u.shape[1], u.shape[0]
     spec = cells.get_cell(cell)
     state = cells.zero_state(spec, N, H)
     caches = []

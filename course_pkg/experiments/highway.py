@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_count
+from ..lstm import lstm_forward
 from . import single_threaded_blas
-from .gradient_flow import init_cell
+from .gradient_flow import last_step_problem
 
 __all__ = ["highway_only_norms"]
 
@@ -36,7 +36,8 @@ def highway_only_norms(
 
     Same network, inputs and loss as
     ``gradient_norms_by_distance("lstm", T, H, D, N, seed,
-    forget_bias=forget_bias)`` (same random draws in the same order), but
+    forget_bias=forget_bias)`` (both draw them with
+    :func:`~course_pkg.experiments.gradient_flow.last_step_problem`), but
     the gradient that enters the cell state at the last step is carried back
     by the direct term only.
 
@@ -73,15 +74,8 @@ def highway_only_norms(
     course_pkg.experiments.gradient_flow.gradient_norms_by_distance
     Book chapter 5, "The cell state".
     """
-    from ..lstm import lstm_forward
-
-    T = check_count("T", T, 1)
-    H, D, N = (check_count(n, v, 1) for n, v in (("H", H), ("D", D), ("N", N)))
-    rng = np.random.default_rng(seed)
-    params = init_cell("lstm", D, H, rng, forget_bias=forget_bias)
-    X = rng.normal(size=(T, N, D))  # (T, N, D)
-    u = rng.normal(size=(N, H))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)  # (N, H) unit rows
+    params, X, u = last_step_problem("lstm", T, H, D, N, seed, forget_bias=forget_bias)
+    T, N, H = X.shape[0], u.shape[0], u.shape[1]
     zeros = np.zeros((N, H))
     _, cs, cache = lstm_forward(X, zeros, zeros, params)
     f = cache["gates"]["f"]  # (T, N, H)

@@ -107,7 +107,6 @@ class StudentProcess:
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HOME": "/tmp"}
         self.load_errors: list[tuple[int, str]] = []
         self.functions: list[str] = []
-        self.restarts = 0
         self._proc: subprocess.Popen | None = None
         self._channel: Channel | None = None
         self._dir: pathlib.Path | None = None
@@ -161,13 +160,6 @@ class StudentProcess:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
-    def stderr_tail(self, limit: int = 2000) -> str:
-        """The last ``limit`` characters the student's code printed (for feedback)."""
-        if self._dir is None or not (self._dir / "stderr.txt").exists():
-            return ""
-        data = (self._dir / "stderr.txt").read_bytes()
-        return data[-limit:].decode("utf-8", "replace")
-
     # --- calls -----------------------------------------------------------------------------
 
     def function(self, name: str) -> StudentFunction:
@@ -179,7 +171,6 @@ class StudentProcess:
         if self._proc is None or self._proc.poll() is not None:
             if loading:
                 raise StudentCrashed("the student's process is not running")
-            self.restarts += 1
             self.start()
         try:
             return self._channel.call(name, args, kwargs, timeout=timeout)

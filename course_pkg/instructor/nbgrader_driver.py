@@ -16,6 +16,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
+import nbformat
+
 from .coursedir import check_assignment, course_root, submissions
 from .errors import CourseError, progress, say
 from .notebooks import BEGIN_HIDDEN, read_notebook
@@ -112,8 +114,6 @@ def _quarantine_unreadable(root: pathlib.Path, aid: str,
     a definite score instead of an aborted run; the file is kept next to
     where it was, as ``<id>.ipynb.unreadable``, for the instructor to look at.
     """
-    import nbformat
-
     bad = {}
     for s in students:
         path = root / "submitted" / s / aid / f"{aid}.ipynb"
@@ -191,12 +191,13 @@ def cmd_autograde(args) -> int:
         raise nbgrader_failure("autograde", lines)
     notes = []
     current = "?"
+    hidden = _hidden_cells(source_nb)
     for line in lines:
         m = re.search(r"submitted/([^/\s]+)/" + re.escape(aid), line)
         if m:
             current = m.group(1)
         m = re.search(r"Attribute '(\w+)' for cell (\S+) has changed", line)
-        if m and m.group(2) not in _hidden_cells(source_nb):
+        if m and m.group(2) not in hidden:
             notes.append(f"{current}: the {m.group(1)} of locked cell {m.group(2)} was "
                          "changed; nbgrader restored it from the source")
     problems: dict[str, list[str]] = {}

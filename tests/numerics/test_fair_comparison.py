@@ -75,3 +75,17 @@ def test_highway_is_the_product_of_forget_gates_for_one_unit():
 def test_highway_rejects_bad_sizes():
     with pytest.raises(ValueError, match="T"):
         highway_only_norms(T=0)
+
+
+def test_last_step_problem_draws_the_shared_network():
+    from course_pkg.experiments.gradient_flow import last_step_problem
+
+    params, X, u = last_step_problem("lstm", 4, 3, 2, 5, seed=1, forget_bias=2.0)
+    assert X.shape == (4, 5, 2) and u.shape == (5, 3)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0)
+    again, X0, u0 = last_step_problem("lstm", 4, 3, 2, 5, seed=1, forget_bias=0.0)
+    np.testing.assert_allclose(params["b_f"] - again["b_f"], 2.0)  # same draws, shifted
+    np.testing.assert_array_equal(X0, X)
+    np.testing.assert_array_equal(u0, u)
+    with pytest.raises(ValueError, match="N"):
+        last_step_problem("rnn", 4, 3, 2, 0, seed=1)

@@ -98,6 +98,9 @@ bench: env
 	$(PY) benchmarks/report_numerics.py
 	$(PY) benchmarks/bench_experiments.py
 	$(PY) benchmarks/bench_assignments.py
+	$(PY) benchmarks/bench_trusted_grading.py
+	$(PY) benchmarks/bench_sandbox.py
+	$(PY) benchmarks/bench_cli_startup.py
 	$(PY) benchmarks/bench_book_build.py
 
 clean:

@@ -19,7 +19,7 @@ help:
 	@echo "make env           create .venv with the pinned dependencies and course_pkg (editable)"
 	@echo "make system-deps   install Debian's chromium for the browser tests (as root)"
 	@echo "make book-prereqs  vendor MathJax, write the student notebooks, guard the book cache"
-	@echo "make book          set up .venv and build the book into _build/html"
+	@echo "make book          set up .venv and build the book into _build/html (chapters run in parallel)"
 	@echo "make book-cold     build the book from scratch (clears _build and the cache)"
 	@echo "make serve         serve the built book on http://localhost:$(PORT)"
 	@echo "make assignments   regenerate the assignment notebooks from assignments/<id>/<id>.py"
@@ -61,7 +61,10 @@ book-prereqs: env
 	$(BIN)/course export-student --out book/_student
 	$(PY) scripts/cache_guard.py
 
+# scripts/execute_book.py executes the chapters the cache lacks, one per core,
+# into the execution cache; jupyter-book then takes every chapter from it.
 book: book-prereqs
+	$(PY) scripts/execute_book.py
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in $(CURDIR)/_build/html/index.html (or run: make serve)"
 

@@ -43,7 +43,7 @@ from ..dates import (
     encode_dates,
 )
 from ..seq2seq import Seq2SeqModel, Seq2SeqSpec, greedy_decode, init_seq2seq_params
-from . import single_threaded_blas
+from . import _map_runs, single_threaded_blas
 from ._seq2seq_training import (
     check_attention,
     check_train_sizes,
@@ -231,9 +231,11 @@ def date_accuracy_by_length(
     check_attention(attention, allow_none=False)
     buckets = [(int(lo), int(hi)) for lo, hi in buckets]
     result: dict[str, Any] = {"buckets": buckets, "accuracy": {}, "char_accuracy": {}}
-    for label, att in (("no attention", None), ("attention", attention)):
-        model, _, task = train_date_model(att, seed, H, steps, n_test=n_test)
-        preds, _ = date_predictions(model, task)
+    labels = {"no attention": None, "attention": attention}
+    # the two models are independent: in two processes if COURSE_EXPERIMENT_WORKERS allows
+    trained = _map_runs(_train_and_predict, [(att, seed, H, steps, n_test)
+                                             for att in labels.values()])
+    for label, (preds, task) in zip(labels, trained):
         lengths = task.src_lengths
         exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
         acc, cacc, mean_len, count = [], [], [], []
@@ -248,6 +250,15 @@ def date_accuracy_by_length(
         result["lengths"] = mean_len
         result["count"] = count
     return result
+
+
+@single_threaded_blas
+def _train_and_predict(attention: str | None, seed: int, H: int, steps: int,
+                       n_test: int) -> tuple[list[str], Any]:
+    """Train one model of date_accuracy_by_length; its greedy predictions and the test task."""
+    model, _, task = train_date_model(attention, seed, H, steps, n_test=n_test)
+    preds, _ = date_predictions(model, task)
+    return preds, task
 
 
 @single_threaded_blas

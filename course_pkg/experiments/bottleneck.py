@@ -40,7 +40,7 @@ import numpy as np
 from .._checks import check_count
 from ..seq2seq import Seq2SeqModel, Seq2SeqSpec, greedy_decode, init_seq2seq_params
 from ..tasks import reverse_task
-from . import single_threaded_blas
+from . import _map_runs, single_threaded_blas
 from ._seq2seq_training import (
     check_attention,
     check_train_sizes,
@@ -214,18 +214,31 @@ def reverse_accuracy_by_length(
         "chance": 1.0 / n_symbols,
         "attention": attention,
     }
-    for label, att in (("no attention", None), ("attention", attention)):
-        model, _ = train_reverse_model(att, seed, H, steps, n_symbols=n_symbols,
-                                       lengths=train_lengths, batch_size=batch_size)
-        acc, cacc = [], []
-        for L, task in zip(lengths, tests):
-            tokens, _ = greedy_decode(task.src, task.src_mask, dict(model.params),
-                                      model.spec.cell, model.spec.attention, bos=task.bos,
-                                      max_len=L + 1)
-            preds = [task.decode(tokens[:, j]) for j in range(n_test)]
-            exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
-            acc.append(float(np.mean(exact)))
-            cacc.append(float(np.mean(chars)))
+    labels = {"no attention": None, "attention": attention}
+    # the two models are independent: in two processes if COURSE_EXPERIMENT_WORKERS allows
+    scores = _map_runs(_train_and_score, [
+        (att, seed, H, steps, n_symbols, train_lengths, batch_size, lengths, tests)
+        for att in labels.values()])
+    for label, (acc, cacc) in zip(labels, scores):
         result["accuracy"][label] = acc
         result["char_accuracy"][label] = cacc
     return result
+
+
+@single_threaded_blas
+def _train_and_score(attention: str | None, seed: int, H: int, steps: int, n_symbols: int,
+                     train_lengths: Sequence[int], batch_size: int, lengths: Sequence[int],
+                     tests: Sequence[Any]) -> tuple[list[float], list[float]]:
+    """Train one model of reverse_accuracy_by_length; exact and per-symbol accuracy by length."""
+    model, _ = train_reverse_model(attention, seed, H, steps, n_symbols=n_symbols,
+                                   lengths=train_lengths, batch_size=batch_size)
+    acc, cacc = [], []
+    for L, task in zip(lengths, tests):
+        tokens, _ = greedy_decode(task.src, task.src_mask, dict(model.params),
+                                  model.spec.cell, model.spec.attention, bos=task.bos,
+                                  max_len=L + 1)
+        preds = [task.decode(tokens[:, j]) for j in range(tokens.shape[1])]
+        exact, chars = exact_and_char_accuracy(preds, task.tgt_strings)
+        acc.append(float(np.mean(exact)))
+        cacc.append(float(np.mean(chars)))
+    return acc, cacc

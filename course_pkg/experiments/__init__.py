@@ -93,7 +93,7 @@ def _workers() -> int:
         raise ValueError(
             f"COURSE_EXPERIMENT_WORKERS must be a whole number of processes, got {value!r}."
         ) from None
-    return max(1, min(workers, os.cpu_count() or 1))
+    return max(1, workers)
 
 
 def _map_runs(func: Callable, arglist: Sequence[tuple],

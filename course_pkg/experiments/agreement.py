@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -423,7 +424,7 @@ def agreement_by_distance(
 
 
 #: Relative cost of one training step per time step (measured), to start long runs first.
-_CELL_COST = {"rnn": 1.0, "lstm": 5.0, "gru": 3.0}
+_CELL_COST = MappingProxyType({"rnn": 1.0, "lstm": 5.0, "gru": 3.0})
 
 
 @single_threaded_blas

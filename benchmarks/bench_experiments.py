@@ -19,7 +19,13 @@ import time
 
 import numpy as np
 
-from course_pkg.experiments import agreement, attention_dates, bottleneck, gradient_flow
+from course_pkg.experiments import (
+    agreement,
+    attention_dates,
+    bottleneck,
+    gradient_flow,
+    practice,
+)
 
 BUDGET = 45.0
 
@@ -70,6 +76,17 @@ EXPERIMENTS = {
             f"held-out accuracy {r[1]['accuracy'][-1]:.3f}")),
     "date_accuracy_by_length": (attention_dates.date_accuracy_by_length, _summary_accuracy),
     "reverse_accuracy_by_length": (bottleneck.reverse_accuracy_by_length, _summary_accuracy),
+    # chapter 12, "Training recurrent networks in practice"
+    "practice.truncation_bias": (practice.truncation_bias, lambda r: (
+        f"rel error by chunk {dict(zip(r['chunk'].tolist(), np.round(r['rel_error'], 3)))}")),
+    "practice.recall_by_chunk": (practice.recall_by_chunk, lambda r: (
+        f"accuracy by chunk {dict(zip(r['chunk'].tolist(), np.round(r['accuracy'][:, 0], 3)))}")),
+    "practice.clipping_sweep": (practice.clipping_sweep, lambda r: (
+        f"final loss by tau {dict(zip(map(str, r['threshold']), np.round(r['final_loss'], 3)))}")),
+    "practice.init_comparison": (practice.init_comparison, lambda r: (
+        f"accuracy {dict(zip(r['labels'], np.round(r['accuracy'][:, 0], 3)))}")),
+    "practice.lookahead_comparison": (practice.lookahead_comparison, lambda r: (
+        f"uni {r['unidirectional']['accuracy']:.3f}, bi {r['bidirectional']['accuracy']:.3f}")),
 }
 
 

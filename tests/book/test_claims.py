@@ -569,3 +569,21 @@ def test_ch12_bidirectional_sees_the_next_symbol():
     assert r["unidirectional"]["accuracy"] < r["chance"] + 0.08
     assert r["bidirectional"]["accuracy"] > 0.9
     assert abs(np.mean(r["unidirectional"]["loss"][-20:]) - np.log(4)) < 0.05
+
+
+def test_ch12_stacked_bilstm_matches_the_torch_fixture_to_rounding_error():
+    """The chapter's cell: our 2-layer bidirectional LSTM on case 0 of the fixture."""
+    from course_pkg.stacked import stacked_backward, stacked_forward
+
+    path = BOOK.parent / "tests" / "fixtures" / "torch_stacked_bilstm.npz"
+    with np.load(path) as data:
+        a = {k[len("case0__"):]: data[k] for k in data.files if k.startswith("case0__")}
+    ours = {k[len("param_"):]: v for k, v in a.items() if k.startswith("param_")}
+    state0 = tuple((a["h0"][j], a["c0"][j]) for j in range(4))
+    out, _, cache = stacked_forward(a["X"], ours, "lstm", state0)
+    dX, _, grads = stacked_backward(a["dout"], cache, tuple((a["dh_n"][j], a["dc_n"][j])
+                                                            for j in range(4)))
+    worst = max(np.abs(out - a["out"]).max(), np.abs(dX - a["grad_X"]).max(),
+                max(np.abs(grads[k] - a[f"grad_{k}"]).max() for k in grads))
+    assert worst < 1e-12                                 # "float64 rounding error"
+    assert len(grads) == 32

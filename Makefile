@@ -95,6 +95,7 @@ test: env system-deps lint book
 fixtures: env
 	$(PY) scripts/make_torch_fixtures.py
 	$(PY) scripts/make_attention_fixtures.py
+	$(PY) scripts/make_stacked_fixtures.py
 
 bench: env
 	$(PY) benchmarks/bench_rnn_vs_torch.py

@@ -19,7 +19,13 @@ import time
 
 import numpy as np
 
-from course_pkg.experiments import agreement, attention_dates, bottleneck, gradient_flow
+from course_pkg.experiments import (
+    agreement,
+    attention_dates,
+    bottleneck,
+    gradient_flow,
+    practice,
+)
 
 BUDGET = 45.0
 
@@ -58,6 +64,11 @@ def _summary_accuracy(res: dict) -> str:
     return "; ".join(parts)
 
 
+def _by(keys, values) -> dict:
+    """``{key: value rounded to 3 digits}`` with plain Python numbers."""
+    return dict(zip(np.asarray(list(keys)).tolist(), np.round(np.asarray(values), 3).tolist()))
+
+
 EXPERIMENTS = {
     "gradient_norms (4 curves)": (gradient_flow.compare_gradient_norms, _summary_norms),
     "exploding_gradients (clip None and 1.0)": (
@@ -70,6 +81,17 @@ EXPERIMENTS = {
             f"held-out accuracy {r[1]['accuracy'][-1]:.3f}")),
     "date_accuracy_by_length": (attention_dates.date_accuracy_by_length, _summary_accuracy),
     "reverse_accuracy_by_length": (bottleneck.reverse_accuracy_by_length, _summary_accuracy),
+    # chapter 12, "Training recurrent networks in practice"
+    "practice.truncation_bias": (practice.truncation_bias, lambda r: (
+        f"rel error by chunk {_by(r['chunk'], r['rel_error'])}")),
+    "practice.recall_by_chunk": (practice.recall_by_chunk, lambda r: (
+        f"accuracy by chunk {_by(r['chunk'], r['accuracy'][:, 0])}")),
+    "practice.clipping_sweep": (practice.clipping_sweep, lambda r: (
+        f"final loss by tau {_by(map(str, r['threshold']), r['final_loss'])}")),
+    "practice.init_comparison": (practice.init_comparison, lambda r: (
+        f"accuracy {_by(r['labels'], r['accuracy'][:, 0])}")),
+    "practice.lookahead_comparison": (practice.lookahead_comparison, lambda r: (
+        f"uni {r['unidirectional']['accuracy']:.3f}, bi {r['bidirectional']['accuracy']:.3f}")),
 }
 
 

@@ -61,9 +61,13 @@ __all__ = [
     "make_torch_gru",
     "make_torch_lstm",
     "make_torch_rnn",
+    "make_torch_stacked",
     "rnn_grads_from_torch",
     "rnn_params_from_torch",
     "rnn_params_to_torch",
+    "stacked_grads_from_torch",
+    "stacked_params_from_torch",
+    "stacked_params_to_torch",
 ]
 
 #: Order in which PyTorch stacks the gates along the rows of its weights.
@@ -122,13 +126,16 @@ def _check_cho(variant: str) -> None:
         raise ValueError(f"variant must be 'reset_after' or 'cho', got {variant!r}.")
 
 
-def _to_torch(params: Any, module: Any, kind: str) -> Any:
+def _to_torch(params: Any, module: Any, kind: str, suffix: str = "l0",
+              input_size: int | None = None, check: bool = True) -> Any:
     import torch
 
-    _check_module(module, kind)
+    if check:
+        _check_module(module, kind)
     dims = _bind_dims(params, kind)
     D, H = dims["D"], dims["H"]
-    if (module.input_size, module.hidden_size) != (D, H):
+    expected_in = module.input_size if input_size is None else input_size
+    if (expected_in, module.hidden_size) != (D, H):
         raise ValueError(
             f"module has input_size={module.input_size}, hidden_size={module.hidden_size} "
             f"but params have D={D}, H={H} (W of shape (H + D, H) = {(H + D, H)}). "
@@ -143,17 +150,18 @@ def _to_torch(params: Any, module: Any, kind: str) -> Any:
         b_hh[2 * H :] = params["b_hn"]
     with torch.no_grad():
         for name, value in (
-            ("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh),
-            ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh),
+            ("weight_ih", w_ih), ("weight_hh", w_hh),
+            ("bias_ih", b_ih), ("bias_hh", b_hh),
         ):
-            target = getattr(module, name)
+            target = getattr(module, f"{name}_{suffix}")
             target.copy_(torch.as_tensor(np.ascontiguousarray(value), dtype=target.dtype))
     return module
 
 
-def _torch_arrays(module: Any, grad: bool) -> dict[str, np.ndarray]:
+def _torch_arrays(module: Any, grad: bool, suffix: str = "l0") -> dict[str, np.ndarray]:
     out = {}
-    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+    for base in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        name = f"{base}_{suffix}"
         tensor = getattr(module, name)
         if grad:
             if tensor.grad is None:
@@ -162,13 +170,15 @@ def _torch_arrays(module: Any, grad: bool) -> dict[str, np.ndarray]:
                     "with this module before reading its gradients."
                 )
             tensor = tensor.grad
-        out[name] = tensor.detach().cpu().numpy().astype(np.float64)
+        out[f"{base}_l0"] = tensor.detach().cpu().numpy().astype(np.float64)
     return out
 
 
-def _from_torch(module: Any, kind: str, grad: bool) -> dict[str, np.ndarray]:
-    _check_module(module, kind)
-    a = _torch_arrays(module, grad)
+def _from_torch(module: Any, kind: str, grad: bool, suffix: str = "l0",
+                check: bool = True) -> dict[str, np.ndarray]:
+    if check:
+        _check_module(module, kind)
+    a = _torch_arrays(module, grad, suffix)
     H = module.hidden_size
     gates = TORCH_GATE_ORDER[kind]
     params = {}
@@ -554,3 +564,178 @@ def make_torch_gru(params: dict[str, np.ndarray], variant: str = "reset_after") 
     """
     _check_cho(variant)
     return _make(params, "gru")
+
+
+# --- stacked and bidirectional (course_pkg.stacked) ------------------------------
+
+
+def _check_stacked_module(module: Any, kind: str) -> tuple[int, bool]:
+    """Raise ValueError unless ``module`` is a torch ``kind`` our stacked layout can hold."""
+    import torch
+
+    cls = getattr(torch.nn, _CLASS_NAMES[kind])
+    if not isinstance(module, cls):
+        raise ValueError(f"module must be a torch.nn.{_CLASS_NAMES[kind]}, got "
+                         f"{type(module).__name__}.")
+    problems = []
+    if not module.bias:
+        problems.append("bias=False (expected True)")
+    if getattr(module, "proj_size", 0):
+        problems.append(f"proj_size={module.proj_size} (expected 0)")
+    if kind == "rnn" and module.nonlinearity != "tanh":
+        problems.append(f"nonlinearity={module.nonlinearity!r} (expected 'tanh')")
+    if problems:
+        raise ValueError(f"module must be a torch.nn.{_CLASS_NAMES[kind]} with biases, as our "
+                         f"stacked {kind.upper()} is; got " + ", ".join(problems) + ".")
+    return module.num_layers, module.bidirectional
+
+
+def _stacked_names(num_layers: int, bidirectional: bool):
+    """(our prefix, torch suffix, layer) for every layer and direction, in torch's order."""
+    for layer in range(num_layers):
+        yield f"l{layer}_", f"l{layer}", layer
+        if bidirectional:
+            yield f"l{layer}_reverse_", f"l{layer}_reverse", layer
+
+
+def stacked_params_to_torch(params: dict[str, np.ndarray], module: Any,
+                            cell: str = "lstm") -> Any:
+    r"""Copy stacked (optionally bidirectional) parameters into a torch module, in place.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        From :func:`course_pkg.stacked.init_stacked_params`: ``l{k}_<key>`` and
+        ``l{k}_reverse_<key>``, each cell weight of shape (H + D_k, H).
+    module : torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU
+        With ``num_layers`` and ``bidirectional`` matching ``params``, biases,
+        no projection.
+    cell : {"rnn", "lstm", "gru"}
+
+    Returns
+    -------
+    torch module
+        ``module`` itself.
+
+    Notes
+    -----
+    Layer :math:`k`, direction ``d``: our ``l{k}[_reverse]_W_*`` goes to torch's
+    ``weight_ih_l{k}[_reverse]`` (rows ``[H:]``, transposed) and
+    ``weight_hh_l{k}[_reverse]`` (rows ``[:H]``, transposed), gate by gate in
+    torch's order, exactly as for one layer (see the module docstring).
+
+    See Also
+    --------
+    stacked_params_from_torch, make_torch_stacked, course_pkg.stacked
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    from .stacked import layer_params
+
+    num_layers, bidirectional = _check_stacked_module(module, cell)
+    H = module.hidden_size
+    for prefix, suffix, layer in _stacked_names(num_layers, bidirectional):
+        try:
+            sub = layer_params(params, layer, prefix.endswith("reverse_"))
+        except ValueError:
+            raise ValueError(f"params has no keys {prefix}*, but the module has layer "
+                             f"{suffix}. Create the module with num_layers and bidirectional "
+                             "matching params.") from None
+        d_in = module.input_size if layer == 0 else H * (2 if bidirectional else 1)
+        _to_torch(sub, module, cell, suffix=suffix, input_size=d_in, check=False)
+    return module
+
+
+def _stacked_from_torch(module: Any, cell: str, grad: bool) -> dict[str, np.ndarray]:
+    num_layers, bidirectional = _check_stacked_module(module, cell)
+    params = {}
+    for prefix, suffix, _ in _stacked_names(num_layers, bidirectional):
+        params.update({prefix + k: v for k, v in
+                       _from_torch(module, cell, grad, suffix=suffix, check=False).items()})
+    return params
+
+
+def stacked_params_from_torch(module: Any, cell: str = "lstm") -> dict[str, np.ndarray]:
+    r"""Read a multi-layer (optionally bidirectional) torch module into our flat dict.
+
+    Parameters
+    ----------
+    module : torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU
+        Any ``num_layers``, either ``bidirectional``, with biases.
+    cell : {"rnn", "lstm", "gru"}
+
+    Returns
+    -------
+    dict of ndarray
+        The layout of :func:`course_pkg.stacked.init_stacked_params` (float64).
+
+    Notes
+    -----
+    Each layer and direction is read as a single layer is (summed biases;
+    the GRU keeps ``b_hn``), its keys prefixed ``l{k}_`` or ``l{k}_reverse_``.
+
+    See Also
+    --------
+    stacked_params_to_torch
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    return _stacked_from_torch(module, cell, grad=False)
+
+
+def stacked_grads_from_torch(module: Any, cell: str = "lstm") -> dict[str, np.ndarray]:
+    r"""Read the ``.grad`` of a multi-layer torch module in our stacked layout.
+
+    Parameters
+    ----------
+    module : torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU
+        After ``loss.backward()``.
+    cell : {"rnn", "lstm", "gru"}
+
+    Returns
+    -------
+    dict of ndarray
+        Keys of :func:`stacked_params_from_torch`, comparable with the
+        ``grads`` of :func:`course_pkg.stacked.stacked_backward`.
+
+    Notes
+    -----
+    As for one layer, :math:`\partial L / \partial b_k` equals the gradient of
+    either torch bias.
+
+    See Also
+    --------
+    stacked_params_from_torch
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    return _stacked_from_torch(module, cell, grad=True)
+
+
+def make_torch_stacked(params: dict[str, np.ndarray], cell: str = "lstm") -> Any:
+    r"""A float64 torch module with the layers and directions of ``params``.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        From :func:`course_pkg.stacked.init_stacked_params`.
+    cell : {"rnn", "lstm", "gru"}
+
+    Returns
+    -------
+    torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU
+        ``num_layers`` and ``bidirectional`` read from the keys,
+        ``batch_first=False``, holding ``params``.
+
+    See Also
+    --------
+    stacked_params_to_torch
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    import torch
+
+    from .stacked import _structure, layer_params
+
+    num_layers, bidirectional = _structure(params)
+    dims = _bind_dims(layer_params(params, 0), cell)
+    cls = getattr(torch.nn, _CLASS_NAMES[cell])
+    module = cls(dims["D"], dims["H"], num_layers=num_layers, bias=True, batch_first=False,
+                 bidirectional=bidirectional, dtype=torch.float64)
+    return stacked_params_to_torch(params, module, cell)

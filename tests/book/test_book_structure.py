@@ -38,6 +38,7 @@ CHAPTERS = {
     9: "09_encoder_decoder",
     10: "10_attention",
     11: "11_transformers",
+    12: "12_training_in_practice",
 }
 APPENDICES = ["appendix_a_notation", "appendix_b_glossary", "appendix_c_guides"]
 
@@ -56,12 +57,14 @@ ANALOGY_KEYWORDS: dict[int, tuple[str, ...]] = {
     9: ("note card",),
     10: ("What's your name",),
     11: ("transformer",),
+    12: ("novel", "sittings", "bookmark"),
 }
 
 PARTS = {
     "Recurrent networks": [CHAPTERS[1], CHAPTERS[2]],
     "The LSTM, gate by gate": [CHAPTERS[i] for i in range(3, 8)],
     "Beyond the LSTM": [CHAPTERS[i] for i in range(8, 12)],
+    "Practice": [CHAPTERS[12]],
     "Appendices": APPENDICES,
 }
 

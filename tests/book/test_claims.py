@@ -504,3 +504,86 @@ def test_ch10_dates_by_length_and_format():
     assert set(worst_two) == {"dd.MM.yy", "MM/dd/yyyy"}   # "the two all-digit ones"
     for f in worst_two:                                   # "far more accurate"
         assert acc["attention"][f] > acc["plain"][f] + 0.3
+
+
+# --- chapter 12: training in practice ------------------------------------------------------
+# Each test calls the experiment with the chapter's (default) arguments.
+
+
+def test_ch12_truncation_error_shrinks_to_zero_and_cuts_inputs():
+    from course_pkg.experiments import practice
+
+    r = practice.truncation_bias()
+    rel = r["rel_error"]
+    assert np.all(np.diff(rel) < 0), rel                 # falls as the chunk grows
+    k8 = int(np.flatnonzero(r["chunk"] == 8)[0])
+    assert rel[k8] > 0.1                                 # "still off" at k = 8
+    assert rel[-1] < 1e-12 and r["chunk"][-1] == r["dx_full"].shape[0]   # only k = T removes it
+    T = r["dx_full"].shape[0]
+    assert np.all(r["dx_trunc"][k8][: T - 8] == 0)       # "exactly zero" before the last chunk
+    assert np.all(r["dx_full"] > 0)                      # full BPTT reaches every input
+
+
+def test_ch12_recall_needs_a_chunk_longer_than_the_delay():
+    from course_pkg.experiments import practice
+
+    r = practice.recall_by_chunk()
+    acc = r["accuracy"].mean(axis=1)
+    short = acc[r["chunk"] <= r["delay"]]
+    long_ = acc[r["chunk"] > r["delay"]]
+    assert short.max() < r["chance"] + 0.1               # "stays at chance"
+    assert long_.min() > short.max() + 0.1               # "beyond it the network learns"
+    assert r["chance"] == 0.25
+
+
+def test_ch12_clipping_threshold_u_shape():
+    from course_pkg.experiments import practice
+
+    r = practice.clipping_sweep()
+    loss = np.asarray(r["final_loss"])
+    best = int(np.argmin(loss))
+    assert r["threshold"][best] not in (None, r["threshold"][0])   # a middle threshold wins
+    assert loss[0] > 3 * loss[best]                      # the smallest tau crawls
+    assert r["threshold"][-1] is None and r["diverged_at"][-1] is not None   # unclipped diverges
+    norms = np.asarray(r["runs"][best]["grad_norm"])
+    frac = np.mean(norms > r["threshold"][best])
+    assert np.median(norms) > 10 * r["threshold"][best]  # "far above the threshold"
+    assert frac > 0.9                                    # clipping sets every step's length
+
+
+def test_ch12_forget_bias_matters_more_than_the_recurrent_start():
+    from course_pkg.experiments import practice
+
+    r = practice.init_comparison()
+    acc = r["accuracy"].mean(axis=1)
+    assert r["labels"][0] == "forget bias 0" and r["labels"][1] == "forget bias 1"
+    assert acc[0] < 0.3                                  # bias 0 stays at chance
+    assert acc[1:].min() > acc[0] + 0.08                 # every bias-1 start learns something
+    assert acc[1:].max() - acc[1:].min() < acc[1:].min() - acc[0]   # closer to each other
+
+
+def test_ch12_bidirectional_sees_the_next_symbol():
+    from course_pkg.experiments import practice
+
+    r = practice.lookahead_comparison()
+    assert r["unidirectional"]["accuracy"] < r["chance"] + 0.08
+    assert r["bidirectional"]["accuracy"] > 0.9
+    assert abs(np.mean(r["unidirectional"]["loss"][-20:]) - np.log(4)) < 0.05
+
+
+def test_ch12_stacked_bilstm_matches_the_torch_fixture_to_rounding_error():
+    """The chapter's cell: our 2-layer bidirectional LSTM on case 0 of the fixture."""
+    from course_pkg.stacked import stacked_backward, stacked_forward
+
+    path = BOOK.parent / "tests" / "fixtures" / "torch_stacked_bilstm.npz"
+    with np.load(path) as data:
+        a = {k[len("case0__"):]: data[k] for k in data.files if k.startswith("case0__")}
+    ours = {k[len("param_"):]: v for k, v in a.items() if k.startswith("param_")}
+    state0 = tuple((a["h0"][j], a["c0"][j]) for j in range(4))
+    out, _, cache = stacked_forward(a["X"], ours, "lstm", state0)
+    dX, _, grads = stacked_backward(a["dout"], cache, tuple((a["dh_n"][j], a["dc_n"][j])
+                                                            for j in range(4)))
+    worst = max(np.abs(out - a["out"]).max(), np.abs(dX - a["grad_X"]).max(),
+                max(np.abs(grads[k] - a[f"grad_{k}"]).max() for k in grads))
+    assert worst < 1e-12                                 # "float64 rounding error"
+    assert len(grads) == 32

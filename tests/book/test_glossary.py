@@ -44,6 +44,9 @@ TERMS = {
     "self-attention": "self-attention",
     "agreement": "subject-verb agreement",
     "jacobian": "Jacobian matrix",
+    "truncated bptt": "truncated backpropagation through time",
+    "variational dropout": "variational dropout",
+    "stacked": "stacked (multi-layer) RNN",
 }
 
 #: Bold words in running text that are examples, not terms, and the aliases of

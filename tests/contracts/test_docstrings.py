@@ -33,11 +33,13 @@ MODULES = [
     "torch_interop",
     "train", "experiments", "experiments.agreement", "experiments.attention_dates",
     "experiments.bottleneck",
-    "experiments.gradient_flow",
+    "experiments.gradient_flow", "experiments.practice",
+    "stacked", "bidirectional", "dropout", "truncated",
 ]
 #: Modules whose functions implement an equation, which belongs in Notes.
 EQUATION_MODULES = {"activations", "attention", "gru", "gru_gates", "init", "losses", "lstm",
-                    "lstm_gates", "optim", "rnn", "seq2seq", "gradcheck"}
+                    "lstm_gates", "optim", "rnn", "seq2seq", "gradcheck",
+                    "bidirectional", "dropout", "truncated"}
 
 
 def _functions():

@@ -11,7 +11,9 @@ from cell_cases import run_python
 
 CORE = ["course_pkg", "course_pkg.activations", "course_pkg.lstm_gates", "course_pkg.lstm",
         "course_pkg.cells", "course_pkg.experiments.bottleneck",
-        "course_pkg.rnn", "course_pkg.gru_gates", "course_pkg.gru", "course_pkg.attention",
+        "course_pkg.rnn", "course_pkg.gru_gates", "course_pkg.stacked",
+        "course_pkg.bidirectional", "course_pkg.dropout", "course_pkg.truncated",
+        "course_pkg.experiments.practice", "course_pkg.gru", "course_pkg.attention",
         "course_pkg.seq2seq", "course_pkg.losses", "course_pkg.optim", "course_pkg.init",
         "course_pkg.train", "course_pkg.tasks", "course_pkg.dates", "course_pkg.gradcheck",
         # these use torch / matplotlib, but only inside their functions

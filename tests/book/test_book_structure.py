@@ -40,6 +40,8 @@ CHAPTERS = {
     11: "11_transformers",
 }
 APPENDICES = ["appendix_a_notation", "appendix_b_glossary", "appendix_c_guides"]
+#: Project chapters (unnumbered in the course map's table): one assignment each.
+PROJECTS = ["char_language_model"]
 
 # The analogy of each chapter, as phrases that must appear in its text
 # (compared case-insensitively, with hyphens read as spaces and curly quotes
@@ -61,7 +63,7 @@ ANALOGY_KEYWORDS: dict[int, tuple[str, ...]] = {
 PARTS = {
     "Recurrent networks": [CHAPTERS[1], CHAPTERS[2]],
     "The LSTM, gate by gate": [CHAPTERS[i] for i in range(3, 8)],
-    "Beyond the LSTM": [CHAPTERS[i] for i in range(8, 12)],
+    "Beyond the LSTM": [CHAPTERS[8], *PROJECTS, *(CHAPTERS[i] for i in range(9, 12))],
     "Appendices": APPENDICES,
 }
 
@@ -74,6 +76,7 @@ BIB_KEYS = {
 ASSIGNMENT_IDS = {
     "01_forget_gate", "02_input_gate", "03_cell_state", "04_output_gate",
     "05_lstm_forward", "06_lstm_backward", "07_gru", "08_attention",
+    "09_char_lm",
 }
 
 CITE_RE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
@@ -190,7 +193,7 @@ def test_chapter_carries_its_analogy(number):
 # ------------------------------------------------------------- skeleton
 
 
-@pytest.mark.parametrize("name", list(CHAPTERS.values()))
+@pytest.mark.parametrize("name", [*CHAPTERS.values(), *PROJECTS])
 def test_chapter_skeleton(name):
     text = read_chapter(name)
     problems = []
@@ -373,6 +376,7 @@ ASSIGNMENT_OF_CHAPTER = {
     "07_lstm_through_time": ["05_lstm_forward", "06_lstm_backward"],
     "08_gru": ["07_gru"],
     "10_attention": ["08_attention"],
+    "char_language_model": ["09_char_lm"],
 }
 
 

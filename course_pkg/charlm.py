@@ -312,8 +312,8 @@ def make_batches(ids: np.ndarray, seq_len: int, batch_size: int,
                          f"= {T * N + 1}: use a longer text or smaller chunks.")
     S = K * T
     streams_x = ids[: N * S].reshape(N, K, T)  # (N, K, T)
-    streams_y = ids[1 : N * S + 1].reshape(N, K, T)
-    return streams_x.transpose(1, 2, 0).copy(), streams_y.transpose(1, 2, 0).copy()
+    streams_y = ids[1 : N * S + 1].reshape(N, K, T)  # (N, K, T), shifted by one
+    return streams_x.transpose(1, 2, 0).copy(), streams_y.transpose(1, 2, 0).copy()  # (K, T, N)
 
 
 @single_threaded_blas

@@ -7,7 +7,7 @@
 #
 # ## What to do
 #
-# Fill in the body of `make_batches`, `charlm_forward`, `train_tbptt`, `next_char_probs` and `sample` where it says `YOUR CODE HERE` (keep the signatures and the docstrings), using numpy and the imported course functions. 15 points, split over the test cells below so that partial work earns partial credit. Training takes a few seconds; a progress bar shows it and a plot shows the loss.
+# Fill in the body of `make_batches`, `charlm_forward`, `train_tbptt`, `next_char_probs` and `sample` where it says `YOUR CODE HERE` (keep the signatures and the docstrings), using numpy and the imported course functions. 18 points, split over the test cells below so that partial work earns partial credit. Training takes a few seconds; a progress bar shows it and a plot shows the loss.
 #
 # ## The contract
 #
@@ -48,6 +48,9 @@ from course_pkg.optim import adam_init, adam_step, clip_by_global_norm
 # The story has about 12 000 characters; the vocabulary is every distinct character in it.
 
 # %%
+# While the grader runs your cells it needs only your functions: the training and
+# sampling demos below are skipped then (course_pkg.grading is not available there).
+DEMO = hasattr(grading, "check_shape")
 text = load_text()
 vocab = build_vocab(text)
 ids = encode(text, vocab)
@@ -97,7 +100,7 @@ grading.check_reference(make_batches, "make_batches", shapes=[{}, {"T": 1}, {"N"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## `charlm_forward` (3 points)
+# ## `charlm_forward` (4 points)
 #
 # Use `lstm_forward` from `course_pkg.lstm` (imported above); it returns `(hs, cs, cache)`.
 
@@ -135,6 +138,14 @@ def charlm_forward(inputs, h0, c0, params):
 """Shapes and dtype: logits (4, 3, 6), h and c (3, 5)."""
 grading.check_shape(charlm_forward, "charlm_forward", T=4, N=3, V=6, H=5)
 
+# %% nbgrader={"grade": true, "grade_id": "test_charlm_forward_known", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Zero LSTM weights and biases: every gate is 0.5 and g = 0, so from c0 = 2 one step gives c = 1, h = 0.5 tanh(1); logits = h W_y + b_y."""
+p0 = {k: np.zeros_like(v) for k, v in init_charlm_params(2, 1).items()}
+p0["W_y"], p0["b_y"] = np.array([[1.0, -1.0]]), np.array([0.5, 0.0])
+h1 = 0.5 * np.tanh(1.0)
+expected = (np.array([[[h1 + 0.5, -h1]]]), np.array([[h1]]), np.array([[1.0]]))
+grading.check_known(charlm_forward, "charlm_forward", (np.array([[0]]), np.zeros((1, 1)), np.full((1, 1), 2.0), p0), expected)
+
 # %% nbgrader={"grade": true, "grade_id": "test_charlm_forward_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: charlm_forward agrees with the reference (non-zero biases and initial state), including T = 1 and N = 1."""
 ### BEGIN HIDDEN TESTS
@@ -142,7 +153,7 @@ grading.check_reference(charlm_forward, "charlm_forward", shapes=[{}, {"T": 1}, 
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## `train_tbptt` (4 points)
+# ## `train_tbptt` (5 points)
 #
 # `charlm_loss_and_grads(params, inputs, targets, h0, c0)` (imported above) runs the model over one chunk and returns `(loss, grads, (h, c))`; the gradient stops at `h0, c0`. Your loop carries the state and takes the steps.
 
@@ -185,6 +196,12 @@ def train_tbptt(params, inputs, targets, lr, clip):
 """Shapes: params with the same keys and shapes, losses (4,)."""
 grading.check_shape(train_tbptt, "train_tbptt")
 
+# %% nbgrader={"grade": true, "grade_id": "test_train_tbptt_known", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""All-zero parameters, V = 2, one chunk of one character: the loss is log 2, and Adam's first step moves only b_y, by lr against the sign of its gradient (0.5, -0.5)."""
+p0 = {k: np.zeros_like(v) for k, v in init_charlm_params(2, 1).items()}
+expected = ({**p0, "b_y": np.array([-0.1, 0.1])}, np.array([np.log(2.0)]))
+grading.check_known(train_tbptt, "train_tbptt", (p0, np.array([[[0]]]), np.array([[[1]]]), 0.1, 1.0), expected)
+
 # %% nbgrader={"grade": true, "grade_id": "test_train_tbptt_steps", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: a few steps on a tiny random text agree with the reference: the state is carried from chunk to chunk, and clipping comes before the step."""
 ### BEGIN HIDDEN TESTS
@@ -200,18 +217,19 @@ grading.check_reference(train_tbptt, "train_tbptt", shapes=[{}, {"K": 3, "N": 1}
 inputs, targets = make_batches(ids, 25, 32)
 params = init_charlm_params(len(vocab), 64, rng=0)
 history = []
-with threadpool_limits(limits=1, user_api="blas"):  # small products: one thread is fastest
-    for _ in tqdm(range(10), desc="training", file=sys.stdout):
-        params, losses = train_tbptt(params, inputs, targets, 0.02, 1.0)
-        history.extend(losses)
-    print(f"perplexity on the story: {perplexity(params, ids[:2000]):.2f}")
+if DEMO:
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: one thread is fastest
+        for _ in tqdm(range(10), desc="training", file=sys.stdout):
+            params, losses = train_tbptt(params, inputs, targets, 0.02, 1.0)
+            history.extend(losses)
+        print(f"perplexity on the story: {perplexity(params, ids[:2000]):.2f}")
 
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(history)
-ax.set_xlabel("step (one chunk)")
-ax.set_ylabel("loss (nats per character)")
-ax.set_title("Training loss")
-plt.show()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(history)
+    ax.set_xlabel("step (one chunk)")
+    ax.set_ylabel("loss (nats per character)")
+    ax.set_title("Training loss")
+    plt.show()
 
 # %% [markdown]
 # ## `next_char_probs` (2 points)
@@ -254,7 +272,7 @@ grading.check_reference(next_char_probs, "next_char_probs", seed=49, scale=300.0
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## `sample` (3 points)
+# ## `sample` (4 points)
 
 # %% nbgrader={"grade": false, "grade_id": "sample", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sample(params, start_ids, n, temperature, seed):
@@ -295,6 +313,12 @@ def sample(params, start_ids, n, temperature, seed):
 """Shape and dtype: 12 int64 ids."""
 grading.check_shape(sample, "sample")
 
+# %% nbgrader={"grade": true, "grade_id": "test_sample_known", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""A model whose output bias makes character 1 almost certain (logit 50): it writes 1, 1, 1, 1 whatever the seed."""
+p0 = {k: np.zeros_like(v) for k, v in init_charlm_params(3, 2).items()}
+p0["b_y"] = np.array([0.0, 50.0, 0.0])
+grading.check_known(sample, "sample", (p0, np.array([0, 2]), 4, 1.0, 0), np.array([1, 1, 1, 1]))
+
 # %% nbgrader={"grade": true, "grade_id": "test_sample_random", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden test: with the same seed, sample draws the same characters as the reference (the state carried, the whole prompt read, each character drawn, not the argmax)."""
 ### BEGIN HIDDEN TESTS
@@ -307,6 +331,6 @@ grading.check_reference(sample, "sample", shapes=[{}, {"P": 1}, {"n": 30, "V": 9
 # Low temperatures play safe and repeat the commonest words; high ones invent letters.
 
 # %%
-for temperature in (0.3, 0.7, 1.0, 1.5):
+for temperature in (0.3, 0.7, 1.0, 1.5) if DEMO else ():
     out = sample(params, encode("Mei ", vocab), 150, temperature, seed=0)
     print(f"--- temperature {temperature}\nMei {decode(out, vocab)}\n")

@@ -39,10 +39,10 @@ def batches(ids, seq_len, batch_size, *, shift=1, layout="ktn"):
     T, N = seq_len, batch_size
     K = (len(ids) - 1) // (T * N)
     S = K * T
-    x = ids[: N * S].reshape(N, K, T)
-    y = ids[shift : N * S + shift].reshape(N, K, T)
+    x = ids[: N * S].reshape(N, K, T)  # (N, K, T)
+    y = ids[shift : N * S + shift].reshape(N, K, T)  # (N, K, T)
     axes = (1, 2, 0) if layout == "ktn" else (1, 0, 2)
-    return x.transpose(axes).copy(), y.transpose(axes).copy()
+    return x.transpose(axes).copy(), y.transpose(axes).copy()  # (K, T, N) when right
 
 
 def _batch_inputs(rng: np.random.Generator, dims: Mapping[str, int], scale: float) -> dict:

@@ -199,7 +199,8 @@ grading.check_shape(train_tbptt, "train_tbptt")
 # %% nbgrader={"grade": true, "grade_id": "test_train_tbptt_known", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """All-zero parameters, V = 2, one chunk of one character: the loss is log 2, and Adam's first step moves only b_y, by lr against the sign of its gradient (0.5, -0.5)."""
 p0 = {k: np.zeros_like(v) for k, v in init_charlm_params(2, 1).items()}
-expected = ({**p0, "b_y": np.array([-0.1, 0.1])}, np.array([np.log(2.0)]))
+step = 0.1 * 0.5 / (0.5 + 1e-8)  # lr * m / (sqrt(v) + eps), Adam's eps = 1e-8
+expected = ({**p0, "b_y": np.array([-step, step])}, np.array([np.log(2.0)]))
 grading.check_known(train_tbptt, "train_tbptt", (p0, np.array([[[0]]]), np.array([[[1]]]), 0.1, 1.0), expected)
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_tbptt_steps", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

@@ -288,7 +288,8 @@ def _ref_sample(params, start_ids, n, temperature, seed):
 
 def _sample_inputs(rng: np.random.Generator, dims: Mapping[str, int], scale: float) -> dict:
     V, H = dims["V"], dims["H"]
-    return {"params": _params(rng, V, H),
+    params = {k: v * 4.0 for k, v in _params(rng, V, H).items()}  # a state that matters
+    return {"params": params,
             "start_ids": rng.integers(0, V, size=dims["P"]),
             "n": dims["n"], "temperature": 0.8, "seed": int(rng.integers(1000))}
 

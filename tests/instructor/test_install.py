@@ -78,4 +78,4 @@ def test_course_command_releases_from_the_installed_assignments(installed):
     assert "BEGIN SOLUTION" not in text and "make assignments" not in text
     proc = _run([str(course), "export-student", "--out", str(work / "student")], work, env)
     assert proc.returncode == 0, proc.stderr
-    assert len(list((work / "student").glob("*.ipynb"))) == 8
+    assert len(list((work / "student").glob("*.ipynb"))) == 9

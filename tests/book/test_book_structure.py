@@ -402,7 +402,7 @@ def test_assignment_section_names_the_functions_students_write(chapter):
     section = match.group(1)
     mentioned = {
         name for name in re.findall(r"(?<![}`])`([a-z_][a-z0-9_]*)`", section) if "_" in name or
-        name in {"attention", "candidate"}
+        name in {"attention", "candidate", "sample"}
     }
     expected = set()
     for assignment in ASSIGNMENT_OF_CHAPTER[chapter]:

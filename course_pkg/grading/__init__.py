@@ -13,7 +13,7 @@ reference package only (no nbformat, no nbgrader). The instructor tooling
 Modules: :mod:`._core` (the diagnosis engine), :mod:`.checks` (the checks by
 exercise name), :mod:`.catalogue` (every exercise, assembled in one place from
 the catalogues :mod:`.gates` (assignments 01-04), :mod:`.lstm` (05-06),
-:mod:`.gru` (07) and :mod:`.attention` (08)).
+:mod:`.gru` (07), :mod:`.attention` (08) and :mod:`.charlm` (09)).
 
 Example
 -------

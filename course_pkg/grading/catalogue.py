@@ -1,7 +1,8 @@
 """The course's exercises, assembled in one place.
 
 Each catalogue module (:mod:`.gates` for assignments 01-04, :mod:`.lstm` for
-05-06, :mod:`.gru` for 07, :mod:`.attention` for 08) defines its exercises
+05-06, :mod:`.gru` for 07, :mod:`.attention` for 08, :mod:`.charlm` for 09)
+defines its exercises
 and lists them in its ``EXERCISES`` tuple; nothing is registered on import.
 This module joins those tuples, in course order, and looks exercises up by
 name. It is the only module that imports every catalogue.
@@ -9,7 +10,7 @@ name. It is the only module that imports every catalogue.
 
 from __future__ import annotations
 
-from . import attention, gates, gru, lstm
+from . import attention, charlm, gates, gru, lstm
 from ._core import Exercise
 
 __all__ = ["ASSIGNMENTS", "CATALOGUES", "EXERCISES", "exercises", "get_exercise"]
@@ -24,10 +25,11 @@ ASSIGNMENTS = (
     "06_lstm_backward",
     "07_gru",
     "08_attention",
+    "09_char_lm",
 )
 
 #: The catalogue modules, in course order.
-CATALOGUES = (gates, lstm, gru, attention)
+CATALOGUES = (gates, lstm, gru, attention, charlm)
 
 #: Every exercise of the course, in course order.
 EXERCISES: tuple[Exercise, ...] = tuple(ex for module in CATALOGUES for ex in module.EXERCISES)

@@ -41,6 +41,8 @@ CHAPTERS = {
     12: "12_training_in_practice",
 }
 APPENDICES = ["appendix_a_notation", "appendix_b_glossary", "appendix_c_guides"]
+#: Project chapters (unnumbered in the course map's table): one assignment each.
+PROJECTS = ["char_language_model"]
 
 # The analogy of each chapter, as phrases that must appear in its text
 # (compared case-insensitively, with hyphens read as spaces and curly quotes
@@ -64,7 +66,7 @@ PARTS = {
     "Recurrent networks": [CHAPTERS[1], CHAPTERS[2]],
     "The LSTM, gate by gate": [CHAPTERS[i] for i in range(3, 8)],
     "Beyond the LSTM": [CHAPTERS[i] for i in range(8, 12)],
-    "Practice": [CHAPTERS[12]],
+    "Practice": [CHAPTERS[12], *PROJECTS],
     "Appendices": APPENDICES,
 }
 
@@ -77,6 +79,7 @@ BIB_KEYS = {
 ASSIGNMENT_IDS = {
     "01_forget_gate", "02_input_gate", "03_cell_state", "04_output_gate",
     "05_lstm_forward", "06_lstm_backward", "07_gru", "08_attention",
+    "09_char_lm",
 }
 
 CITE_RE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
@@ -193,7 +196,7 @@ def test_chapter_carries_its_analogy(number):
 # ------------------------------------------------------------- skeleton
 
 
-@pytest.mark.parametrize("name", list(CHAPTERS.values()))
+@pytest.mark.parametrize("name", [*CHAPTERS.values(), *PROJECTS])
 def test_chapter_skeleton(name):
     text = read_chapter(name)
     problems = []
@@ -376,6 +379,7 @@ ASSIGNMENT_OF_CHAPTER = {
     "07_lstm_through_time": ["05_lstm_forward", "06_lstm_backward"],
     "08_gru": ["07_gru"],
     "10_attention": ["08_attention"],
+    "char_language_model": ["09_char_lm"],
 }
 
 
@@ -401,7 +405,7 @@ def test_assignment_section_names_the_functions_students_write(chapter):
     section = match.group(1)
     mentioned = {
         name for name in re.findall(r"(?<![}`])`([a-z_][a-z0-9_]*)`", section) if "_" in name or
-        name in {"attention", "candidate"}
+        name in {"attention", "candidate", "sample"}
     }
     expected = set()
     for assignment in ASSIGNMENT_OF_CHAPTER[chapter]:

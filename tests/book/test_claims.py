@@ -37,7 +37,7 @@ GLUE_CALL = re.compile(r"""glue\(\s*f?["']([^"']+)["']""")
 
 
 def _chapters():
-    return sorted(BOOK.glob("[0-9][0-9]_*.md"))
+    return [*sorted(BOOK.glob("[0-9][0-9]_*.md")), BOOK / "char_language_model.md"]
 
 
 @pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.stem)
@@ -587,3 +587,52 @@ def test_ch12_stacked_bilstm_matches_the_torch_fixture_to_rounding_error():
                 max(np.abs(grads[k] - a[f"grad_{k}"]).max() for k in grads))
     assert worst < 1e-12                                 # "float64 rounding error"
     assert len(grads) == 32
+
+
+# --- project: the character-level language model -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def charlm_project():
+    """The project chapter's training run, with the chapter's settings."""
+    from course_pkg import charlm
+
+    text = charlm.load_text()
+    vocab = charlm.build_vocab(text)
+    ids = charlm.encode(text, vocab)
+    split = int(0.9 * len(ids))
+    train_ids, held_out = ids[:split], ids[split:]
+    inputs, targets = charlm.make_batches(train_ids, seq_len=25, batch_size=32)
+    params = charlm.init_charlm_params(len(vocab), 64, rng=0)
+    ppl = {"train": [charlm.perplexity(params, train_ids[:2000])],
+           "held": [charlm.perplexity(params, held_out)]}
+    for _ in range(10):
+        params, _ = charlm.train_charlm(params, inputs, targets, lr=0.02, clip=1.0)
+        ppl["train"].append(charlm.perplexity(params, train_ids[:2000]))
+        ppl["held"].append(charlm.perplexity(params, held_out))
+    return charlm, params, vocab, text, ppl
+
+
+def test_charlm_untrained_is_close_to_uniform(charlm_project):
+    _, _, vocab, _, ppl = charlm_project
+    assert 0.8 * len(vocab) < ppl["held"][0] < 1.2 * len(vocab)
+
+
+def test_charlm_learns_and_generalises_less_well_than_it_fits(charlm_project):
+    ppl = charlm_project[-1]
+    assert ppl["held"][-1] < 0.3 * ppl["held"][0]  # it learned which characters follow which
+    assert ppl["train"][-1] < ppl["held"][-1]  # better on the text it has read
+
+
+def test_charlm_low_temperature_writes_story_words_high_temperature_does_not(charlm_project):
+    charlm, params, vocab, text, _ = charlm_project
+    words = set(re.findall(r"[a-z]+", text.lower()))
+
+    def known_share(temperature):
+        sample = charlm.sample(params, vocab, "Mei ", 160, temperature, rng=0)[4:]
+        found = re.findall(r"[a-z]+", sample.lower())
+        return sum(w in words for w in found) / max(len(found), 1)
+
+    assert known_share(0.3) > 0.5
+    assert known_share(0.3) > known_share(1.0) > known_share(1.5)
+    assert known_share(1.5) < known_share(0.3) - 0.2

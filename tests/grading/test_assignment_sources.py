@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from helpers import source_notebook, source_path
 
-from course_pkg import attention, grading, gru, lstm, lstm_gates
+from course_pkg import attention, charlm, grading, gru, lstm, lstm_gates
 from course_pkg.instructor.build import BANNER, build_all, build_notebook, cell_ids, render
 from course_pkg.instructor.nbconfig import BANNER_ID
 
@@ -46,6 +46,12 @@ REFERENCE = {
     "gru_step_forward": lambda x, h, p: gru.gru_step_forward(x, h, p, variant="cho")[0],
     "scaled_dot_scores": lambda Q, K: attention.scaled_dot_scores(Q, K)[0],
     "attention": lambda Q, K, V, mask: attention.attention_forward(Q, K, V, mask)[:2],
+    "make_batches": charlm.make_batches,
+    "charlm_forward": lambda x, h0, c0, p: (lambda logits, state, _: (logits, *state))(
+        *charlm.charlm_forward(x, h0, c0, p)),
+    "train_tbptt": lambda p, x, y, lr, clip: charlm.train_charlm(p, x, y, lr=lr, clip=clip),
+    "next_char_probs": charlm.next_char_probs,
+    "sample": lambda p, start, n, tau, seed: charlm.sample_ids(p, start, n, tau, seed),
 }
 
 

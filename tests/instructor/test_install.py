@@ -54,7 +54,8 @@ def test_installed_package_is_the_one_imported(installed, root):
     path = proc.stdout.strip()
     assert path.startswith(str(site)) and not path.startswith(str(root))
     notebooks = sorted(site.glob("course_pkg/instructor/data/assignments/*/*.ipynb"))
-    assert len(notebooks) == 8
+    assert len(notebooks) == 9
+    assert (site / "course_pkg" / "data" / "exam_season.txt").is_file()  # assignment 09's text
 
 
 def test_course_command_releases_from_the_installed_assignments(installed):
@@ -65,7 +66,7 @@ def test_course_command_releases_from_the_installed_assignments(installed):
     assert proc.returncode == 0 and "export-student" in proc.stdout, proc.stderr
     proc = _run([str(course), "init", str(work / "c")], work, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "8 assignments" in proc.stdout
+    assert "9 assignments" in proc.stdout
     assert (work / "c" / "source").resolve() == (
         site / "course_pkg" / "instructor" / "data" / "assignments").resolve()
     proc = _run([str(course), "--course-dir", str(work / "c"), "release", "01_forget_gate"],
@@ -77,4 +78,4 @@ def test_course_command_releases_from_the_installed_assignments(installed):
     assert "BEGIN SOLUTION" not in text and "make assignments" not in text
     proc = _run([str(course), "export-student", "--out", str(work / "student")], work, env)
     assert proc.returncode == 0, proc.stderr
-    assert len(list((work / "student").glob("*.ipynb"))) == 8
+    assert len(list((work / "student").glob("*.ipynb"))) == 9

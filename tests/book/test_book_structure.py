@@ -415,7 +415,8 @@ def test_assignment_section_names_the_functions_students_write(chapter):
 # ------------------------------------------------------------ quick self-checks
 
 SELF_CHECK_RE = re.compile(r"^## Quick self-check\s*\n(.*?)(?=^## )", re.M | re.S)
-FOLDED_ANSWER_RE = re.compile(r"^```\{admonition\} Answer\n:class: dropdown\n\n(.+?)^```", re.M | re.S)
+FOLDED_ANSWER_RE = re.compile(r"^```\{admonition\} Answer\n:class: dropdown\n\n(.+?)^```",
+                              re.M | re.S)
 
 
 def _self_check(text: str) -> str | None:

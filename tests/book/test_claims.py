@@ -524,13 +524,14 @@ def _run_cells(chapter: str, marker: str, monkeypatch) -> tuple[dict, dict]:
     import myst_nb
 
     glued: dict = {}
-    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display=True: glued.update({key: value}))
+    monkeypatch.setattr(myst_nb, "glue",
+                        lambda key, value, display=True: glued.update({key: value}))
     cells = _CELL_RE.findall((BOOK / f"{chapter}.md").read_text(encoding="utf-8"))
     target = [c for c in cells if marker in c]
     assert len(target) == 1, f"{chapter}: {len(target)} cells contain {marker!r}"
     namespace: dict = {}
-    exec(cells[0], namespace)                                    # noqa: S102 - the book's own code
-    exec(target[0], namespace)                                   # noqa: S102
+    exec(cells[0], namespace)                                    # the book's own code
+    exec(target[0], namespace)
     plt.close("all")
     return namespace, glued
 

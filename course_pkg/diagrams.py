@@ -12,6 +12,9 @@ functions, so the pictures always match the package's names and symbols:
 * :func:`draw_encoder_decoder` -- an encoder-decoder with its single context
   vector (the bottleneck), or with attention lines whose widths are the
   weights (chapters 9-10).
+* :func:`draw_step_panels` -- a computation drawn step by step, one panel per
+  step, the values computed at that step highlighted (the worked examples of
+  chapters 7, 10 and 11).
 
 Each function draws into ``ax`` (or a new figure when ``ax`` is None) and
 returns the Axes. Nothing is drawn at import time and matplotlib is imported
@@ -45,6 +48,7 @@ __all__ = [
     "draw_gru_cell",
     "draw_unrolled_rnn",
     "draw_encoder_decoder",
+    "draw_step_panels",
 ]
 
 #: Highlight options of :func:`draw_lstm_cell` (besides None).
@@ -652,3 +656,91 @@ def draw_encoder_decoder(
                 ha="left", va="center", color=ctx_c, fontsize=10, linespacing=1.1)
     _finish(ax, (xs_enc[0] - 2.0, right), (y_enc - 1.8, y_dec + 1.8))
     return ax
+
+
+# --------------------------------------------------------------------------- step panels
+
+
+def _format_value(value: Any) -> str:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return f"{float(arr):.3f}"
+    if arr.ndim == 1:
+        return "[" + ", ".join(f"{v:.2f}" for v in arr) + "]"
+    raise ValueError(f"step values must be numbers or 1-D arrays, got shape {arr.shape}.")
+
+
+def draw_step_panels(
+    steps: Sequence[tuple[str, dict[str, Any]]],
+    axes: Any = None,
+    color: str = PART_COLORS["cell"],
+) -> Any:
+    r"""Draw a computation as a row of panels, one per step.
+
+    Panel :math:`k` lists every value known after step :math:`k`: the values
+    computed at step :math:`k` in colour, the earlier ones in grey, so that
+    reading the panels left to right replays the data flow (a static
+    stand-in for an animation, which works offline and in print).
+
+    Parameters
+    ----------
+    steps : sequence of (str, dict)
+        ``(title, {name: value})`` per step; ``name`` may hold LaTeX
+        (``"$f_t$"``), ``value`` is a number or a 1-D array (shown with 3 or
+        2 decimals).
+    axes : sequence of matplotlib Axes, optional
+        One per step; by default a new figure with a row of panels.
+    color : str
+        Colour of the values computed at each panel's own step.
+
+    Returns
+    -------
+    ndarray of Axes
+        The panels, in step order.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` is empty, a step has no values, a name repeats, a value
+        is not a number or 1-D array, or ``axes`` has the wrong length.
+
+    See Also
+    --------
+    Book chapter 7 (one scalar LSTM step), chapter 10 (one decoder step of
+    attention), chapter 11 (three-token self-attention).
+    """
+    steps = list(steps)
+    if not steps:
+        raise ValueError("steps must hold at least one (title, values) pair, got none.")
+    seen: list[str] = []
+    for k, (title, values) in enumerate(steps):
+        if not values:
+            raise ValueError(f"steps[{k}] ({title!r}) has no values to show.")
+        for name in values:
+            if name in seen:
+                raise ValueError(f"steps[{k}] repeats the name {name!r}; names must be unique.")
+            seen.append(name)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(steps), figsize=(2.6 * len(steps), 0.5 * len(seen) + 1.0),
+                               squeeze=False)
+        axes = axes[0]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if axes.size != len(steps):
+        raise ValueError(f"axes must hold one Axes per step ({len(steps)}), got {axes.size}.")
+    known: list[tuple[str, str, int]] = []  # (name, text, step)
+    for k, (ax, (title, values)) in enumerate(zip(axes, steps)):
+        known += [(name, _format_value(v), k) for name, v in values.items()]
+        for row, (name, text, step) in enumerate(known):
+            new = step == k
+            ax.text(0.05, len(seen) - row - 0.5, f"{name} = {text}", ha="left", va="center",
+                    fontsize=10, color=color if new else _GREY_TEXT,
+                    fontweight="bold" if new else "normal",
+                    bbox=dict(boxstyle="round,pad=0.25", fc="white",
+                              ec=color if new else _GREY, lw=1.5 if new else 0.8))
+        ax.set_title(f"{k + 1}. {title}", fontsize=10, loc="left")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, len(seen))
+        ax.axis("off")
+    return axes

@@ -82,12 +82,14 @@ __all__ = [
     "GRU_VARIANT",
     "Seq2SeqModel",
     "Seq2SeqSpec",
+    "beam_search",
     "greedy_decode",
     "init_seq2seq_params",
     "seq2seq_backward",
     "seq2seq_forward",
     "seq2seq_loss",
     "seq2seq_param_shapes",
+    "sequence_log_prob",
 ]
 
 #: Recurrent cells accepted for encoder and decoder (of those in :data:`course_pkg.cells.CELLS`).
@@ -619,3 +621,205 @@ def greedy_decode(
         y = np.argmax(logits[0], axis=-1)
         tokens[t] = y
     return tokens, weights
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # (..., V)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _check_decode_args(bos, eos, max_len, Vt) -> None:
+    if not isinstance(bos, int | np.integer) or not 0 <= bos < Vt:
+        raise ValueError(f"bos must be a token id in [0, {Vt}), got {bos!r}.")
+    if eos is not None and (not isinstance(eos, int | np.integer) or not 0 <= eos < Vt):
+        raise ValueError(f"eos must be None or a token id in [0, {Vt}), got {eos!r}.")
+    if not isinstance(max_len, int | np.integer) or max_len < 1:
+        raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
+
+
+def sequence_log_prob(
+    src: np.ndarray,
+    src_mask: np.ndarray,
+    tokens: np.ndarray,
+    params: dict[str, np.ndarray],
+    cell: str = "lstm",
+    attention: str | None = None,
+    bos: int = 1,
+) -> float:
+    r"""Log-probability the model gives one output sequence for one source.
+
+    Parameters
+    ----------
+    src : ndarray of int, shape (S, 1)
+    src_mask : ndarray of bool, shape (S, 1)
+        One source sequence (a batch of one), as in :func:`seq2seq_forward`.
+    tokens : ndarray of int, shape (L,)
+        The output sequence :math:`y_1, \dots, y_L` (an end-of-sequence token,
+        if any, included).
+    params, cell, attention
+        As in :func:`seq2seq_forward`.
+    bos : int
+        Beginning-of-sequence id, the first decoder input.
+
+    Returns
+    -------
+    float
+        :math:`\log p(y_{1:L} \mid x) = \sum_{t=1}^{L} \log p(y_t \mid y_{<t}, x)`.
+
+    Raises
+    ------
+    ValueError
+        If the batch is not one sequence, ``tokens`` is not a non-empty 1-D
+        int array, or on anything :func:`seq2seq_forward` rejects.
+
+    Notes
+    -----
+    One teacher-forced pass with ``tgt_in = [bos, y_1, ..., y_{L-1}]``; used
+    to score the outputs of :func:`greedy_decode` and :func:`beam_search`.
+
+    See Also
+    --------
+    beam_search
+    Book chapter 9, "Encoder-decoder and the bottleneck".
+    """
+    if src.ndim != 2 or src.shape[1] != 1:
+        raise ValueError(f"src must hold one sequence, shape (S, 1), got {src.shape}.")
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 1 or tokens.size == 0 or not np.issubdtype(tokens.dtype, np.integer):
+        raise ValueError(
+            f"tokens must be a non-empty 1-D int array (L,), got shape {tokens.shape} "
+            f"and dtype {tokens.dtype}."
+        )
+    tgt_in = np.concatenate([[bos], tokens[:-1]]).astype(np.int64)[:, None]  # (L, 1)
+    logits, _ = seq2seq_forward(src, src_mask, tgt_in, params, cell, attention)  # (L, 1, V)
+    logp = _log_softmax(logits[:, 0])  # (L, V)
+    return float(logp[np.arange(tokens.size), tokens].sum())
+
+
+def beam_search(
+    src: np.ndarray,
+    src_mask: np.ndarray,
+    params: dict[str, np.ndarray],
+    cell: str = "lstm",
+    attention: str | None = None,
+    bos: int = 1,
+    eos: int | None = None,
+    max_len: int = 10,
+    beam_width: int = 3,
+    length_alpha: float = 0.0,
+) -> tuple[np.ndarray, float]:
+    r"""Decode one source sequence by keeping the ``beam_width`` best prefixes.
+
+    Parameters
+    ----------
+    src : ndarray of int, shape (S, 1)
+    src_mask : ndarray of bool, shape (S, 1)
+        One source sequence at a time (a batch of one; loop over a batch,
+        since the beams of different sequences finish at different steps).
+    params : dict
+    cell : {"lstm", "gru"}
+    attention : {None, "dot", "scaled_dot", "additive"}
+    bos : int
+        Beginning-of-sequence id: the first decoder input.
+    eos : int or None
+        End-of-sequence id. A prefix that emits it is finished (``eos`` is
+        kept as its last token) and leaves the beam. ``None``: no early stop,
+        every hypothesis runs ``max_len`` steps, as in :func:`greedy_decode`.
+    max_len : int
+        Maximum number of output tokens (``eos`` included).
+    beam_width : int
+        Number of prefixes kept after each step; 1 is greedy decoding.
+    length_alpha : float
+        Length normalisation exponent :math:`\alpha \ge 0` of the final
+        ranking (0: rank by plain log-probability, which favours short
+        outputs; 1: by the mean log-probability per token).
+
+    Returns
+    -------
+    tokens : ndarray of int64, shape (L,)
+        The best hypothesis, :math:`L \le` ``max_len``, ending with ``eos``
+        if it finished.
+    log_prob : float
+        Its log-probability :math:`\log p(y_{1:L} \mid x)` (not normalised).
+
+    Raises
+    ------
+    ValueError
+        If the batch is not one sequence, on a bad ``bos``, ``eos``,
+        ``max_len``, ``beam_width`` or ``length_alpha``, or on anything
+        :func:`greedy_decode` rejects.
+
+    Notes
+    -----
+    A hypothesis :math:`y_{1:t}` is scored by its log-probability
+
+    .. math:: \log p(y_{1:t} \mid x) = \sum_{\tau=1}^{t}
+              \log \operatorname{softmax}(z_\tau)_{y_\tau},
+
+    with :math:`z_\tau` the logits of :func:`seq2seq_forward` fed
+    :math:`y_{\tau-1}` (:math:`y_0` = bos). At each step every live
+    hypothesis is extended by every token and the ``k`` best extensions are
+    kept (:math:`k` = ``beam_width`` minus the number already finished), so
+    at most ``beam_width`` hypotheses finish. The search stops when none is
+    live or after ``max_len`` steps; the hypotheses (finished, or live at
+    ``max_len``) are ranked by
+
+    .. math:: \operatorname{score}(y_{1:L}) = \frac{\log p(y_{1:L} \mid x)}{L^{\alpha}}.
+
+    With ``beam_width=1`` this is greedy decoding: the tokens of
+    :func:`greedy_decode`, cut after the first ``eos``. A wider beam is not
+    guaranteed to beat greedy (greedy's prefix can fall out of the beam), but
+    it can find a strictly more probable sequence when the most likely first
+    token does not start the most likely sequence (chapter 9 builds such a
+    case with :func:`course_pkg.experiments.beam.greedy_trap`).
+
+    See Also
+    --------
+    greedy_decode, sequence_log_prob
+    Book chapter 9, "Encoder-decoder and the bottleneck".
+    """
+    dims: dict[str, int] = {}
+    lengths = _check_src(src, src_mask, params, cell, attention, dims)
+    if dims["N"] != 1:
+        raise ValueError(
+            f"beam_search decodes one sequence at a time: src must be (S, 1), got {src.shape}."
+        )
+    Vt = dims["V_tgt"]
+    _check_decode_args(bos, eos, max_len, Vt)
+    if not isinstance(beam_width, int | np.integer) or beam_width < 1:
+        raise ValueError(f"beam_width must be a positive int, got {beam_width!r}.")
+    if not np.isfinite(length_alpha) or length_alpha < 0:
+        raise ValueError(f"length_alpha must be a finite number >= 0, got {length_alpha!r}.")
+    enc_hs, state, _ = _encode(src, lengths, params, cell)  # (S, 1, H), state (1, H) each
+    spec = _cell_spec(cell)
+    dec = _sub(params, "dec_")
+    prefixes = np.empty((1, 0), dtype=np.int64)  # (B, t): the live hypotheses
+    scores = np.zeros(1)  # (B,): their log-probabilities
+    last = np.array([bos], dtype=np.int64)  # (B,): their last tokens
+    finished: list[tuple[np.ndarray, float]] = []
+    for _ in range(max_len):
+        B = prefixes.shape[0]
+        x = params["E_tgt"][last][None]  # (1, B, E)
+        hs, state, _ = spec.forward(x, state, dec)  # (1, B, H), state (B, H) each
+        logits, _, _, _ = _output(hs, np.repeat(enc_hs, B, axis=1),
+                                  np.repeat(src_mask, B, axis=1), params, attention)  # (1, B, V)
+        total = scores[:, None] + _log_softmax(logits[0])  # (B, V)
+        k = beam_width - len(finished)
+        flat = np.argsort(-total, axis=None, kind="stable")[:k]  # best k of B * V
+        rows, toks = np.divmod(flat, Vt)  # (k,), (k,)
+        prefixes = np.concatenate([prefixes[rows], toks[:, None]], axis=1)  # (k, t + 1)
+        scores = total[rows, toks]  # (k,)
+        state = tuple(s[rows] for s in state)  # (k, H) each
+        last = toks
+        done = toks == eos if eos is not None else np.zeros(toks.size, dtype=bool)
+        finished += [(prefixes[j], float(scores[j])) for j in np.flatnonzero(done)]
+        keep = ~done
+        prefixes, scores, last = prefixes[keep], scores[keep], last[keep]
+        state = tuple(s[keep] for s in state)
+        if prefixes.shape[0] == 0:
+            break
+    candidates = finished + [(p, float(s)) for p, s in zip(prefixes, scores)]
+    best = max(range(len(candidates)),
+               key=lambda j: candidates[j][1] / candidates[j][0].size ** length_alpha)
+    tokens, log_prob = candidates[best]
+    return tokens.astype(np.int64), log_prob

@@ -14,6 +14,8 @@ attention_dates   date translation with and without attention; accuracy by
                   source length and attention maps (chapters 9 and 10)
 bottleneck        string reversal with and without attention: accuracy falls
                   with length when the content grows (chapters 9 and 10)
+beam              a hand-built decoder on which greedy decoding misses the most
+                  probable sequence and beam search finds it (chapter 9)
 
 Each public experiment function runs in well under a minute on two CPU cores
 at its book settings (``benchmarks/bench_experiments.py`` measures them).

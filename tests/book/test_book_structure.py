@@ -417,3 +417,43 @@ def test_assignment_section_names_the_functions_students_write(chapter):
         f"{chapter}.md's Assignment section names {sorted(mentioned)}, but the students "
         f"write {sorted(expected)}"
     )
+
+
+# ------------------------------------------------------------ quick self-checks
+
+SELF_CHECK_RE = re.compile(r"^## Quick self-check\s*\n(.*?)(?=^## )", re.M | re.S)
+FOLDED_ANSWER_RE = re.compile(r"^```\{admonition\} Answer\n:class: dropdown\n\n(.+?)^```",
+                              re.M | re.S)
+
+
+def _self_check(text: str) -> str | None:
+    match = SELF_CHECK_RE.search(text)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("name", list(CHAPTERS.values()))
+def test_chapter_has_a_quick_self_check_with_folded_answers(name):
+    text = read_chapter(name)
+    section = _self_check(text)
+    assert section is not None, f"{name}.md has no '## Quick self-check' section"
+    answers = FOLDED_ANSWER_RE.findall(section)
+    questions = re.findall(r"^\*\*\d+\.\*\* \S", section, re.M)
+    assert len(answers) >= 3, f"{name}.md: {len(answers)} folded answers, expected >= 3"
+    assert len(questions) == len(answers), f"{name}.md: {len(questions)} questions, " \
+        f"{len(answers)} answers"
+    assert all(a.strip() for a in answers), f"{name}.md has an empty answer"
+    # separate from the exercises: no exercise inside, and it comes before them
+    assert "{exercise" not in section and "{solution" not in section
+    assert text.index("## Quick self-check") < text.index("## Exercises")
+
+
+def test_self_check_pattern_can_fail():
+    assert _self_check("## Exercises\n\ntext\n## Summary\n") is None
+    folded = "```{admonition} Answer\n:class: dropdown\n\nYes.\n```\n"
+    assert FOLDED_ANSWER_RE.findall(folded) == ["Yes.\n"]
+    assert FOLDED_ANSWER_RE.findall(folded.replace(":class: dropdown\n", "")) == []
+
+
+def test_folded_answers_need_the_togglebutton_extension():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert "sphinx_togglebutton" in config["sphinx"]["config"]["extensions"]

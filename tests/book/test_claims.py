@@ -636,3 +636,91 @@ def test_charlm_low_temperature_writes_story_words_high_temperature_does_not(cha
     assert known_share(0.3) > 0.5
     assert known_share(0.3) > known_share(1.0) > known_share(1.5)
     assert known_share(1.5) < known_share(0.3) - 0.2
+
+
+# --- worked examples and beam search: the chapters' own cells, executed ---------------------
+
+_CELL_RE = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def _run_cells(chapter: str, marker: str, monkeypatch) -> tuple[dict, dict]:
+    """Run the chapter's first code cell (imports), then the cell containing ``marker``.
+
+    ``myst_nb.glue`` is replaced by a recorder, so the test sees exactly the
+    values the prose quotes. Returns the cell's namespace and the glued values.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import myst_nb
+
+    glued: dict = {}
+    monkeypatch.setattr(myst_nb, "glue",
+                        lambda key, value, display=True: glued.update({key: value}))
+    cells = _CELL_RE.findall((BOOK / f"{chapter}.md").read_text(encoding="utf-8"))
+    target = [c for c in cells if marker in c]
+    assert len(target) == 1, f"{chapter}: {len(target)} cells contain {marker!r}"
+    namespace: dict = {}
+    exec(cells[0], namespace)                                    # the book's own code
+    exec(target[0], namespace)
+    plt.close("all")
+    return namespace, glued
+
+
+def test_ch7_scalar_step_by_hand_equals_the_package(monkeypatch):
+    from course_pkg.lstm import lstm_step_forward
+
+    ns, glued = _run_cells("07_lstm_through_time", "hand = {", monkeypatch)
+    cache = ns["step_cache"]
+    for gate in "figo":
+        assert glued[f"ch7-hand-{gate}"] == pytest.approx(cache[gate][0, 0], abs=1e-14)
+    assert glued["ch7-hand-c"] == pytest.approx(ns["c_pkg"][0, 0], abs=1e-14)
+    assert glued["ch7-hand-h"] == pytest.approx(ns["h_pkg"][0, 0], abs=1e-14)
+    assert glued["ch7-hand-dc-prev"] == pytest.approx(ns["dc_prev_pkg"][0, 0], abs=1e-14)
+    assert glued["ch7-hand-dh-prev"] == pytest.approx(ns["dh_prev_pkg"][0, 0], abs=1e-14)
+    assert glued["ch7-hand-dx"] == pytest.approx(ns["dx_pkg"][0, 0], abs=1e-14)
+    for k in "figo":
+        np.testing.assert_allclose(ns["dW"][k], ns["grads_pkg"][f"W_{k}"][:, 0], atol=1e-14)
+    assert glued["ch7-hand-gap"] < 1e-12
+    # the backward by hand is the derivative of the forward (central differences on dh/dc_prev)
+    params, eps = ns["params"], 1e-6
+    x, h_prev, c_prev = (np.array([[ns[k]]]) for k in ("x", "h_prev", "c_prev"))
+    h_up, _, _ = lstm_step_forward(x, h_prev, c_prev + eps, params)
+    h_down, _, _ = lstm_step_forward(x, h_prev, c_prev - eps, params)
+    assert glued["ch7-hand-dc-prev"] == pytest.approx(((h_up - h_down) / (2 * eps))[0, 0],
+                                                      rel=1e-6)
+    # prose: c keeps most of the old value (f c_prev) and adds a smaller share (i g)
+    assert ns["f"] * ns["c_prev"] > ns["i"] * ns["g"] > 0
+    assert glued["ch7-hand-dc-prev"] == pytest.approx(ns["dc"] * ns["f"])
+
+
+def test_ch10_decoder_step_by_hand(monkeypatch):
+    _, glued = _run_cells("10_attention", "h_dec = [1.0, 0.5]", monkeypatch)
+    a1, a2, a3 = (glued[f"ch10-hand-alpha{s}"] for s in (1, 2, 3))
+    assert a3 > a1 > a2 > 0                       # best match first, none ignored
+    assert a1 + a2 + a3 == pytest.approx(1.0)
+    assert glued["ch10-hand-gap"] < 1e-12
+    # leans towards h3 = (1, 1) and h1 = (1, 0): the first coordinate is the larger
+    assert glued["ch10-hand-ctx1"] > glued["ch10-hand-ctx2"]
+
+
+def test_ch11_three_tokens_by_hand(monkeypatch):
+    ns, glued = _run_cells("11_transformers", "X3 = [[1.0, 0.0]", monkeypatch)
+    A_self, A_cross = np.array(ns["A_self"]), np.array(ns["A_cross"])
+    assert glued["ch11-hand-self-33"] == A_self[2].max() == A_self[2, 2]
+    assert glued["ch11-hand-self-12"] == A_self[0].min() > 0
+    assert glued["ch11-hand-cross-22"] > glued["ch11-hand-cross-21"]
+    assert glued["ch11-hand-cross-22"] == A_cross[1].max()
+    assert glued["ch11-hand-cross-21"] == A_cross[1].min()
+    assert glued["ch11-hand-gap"] < 1e-12
+
+
+def test_ch9_beam_search_beats_greedy_on_the_trap(monkeypatch):
+    ns, glued = _run_cells("09_encoder_decoder", "greedy_trap()", monkeypatch)
+    vocab, results = ns["TRAP_VOCAB"], ns["results"]
+    words = {name: [vocab[t] for t in tokens] for name, (tokens, _) in results.items()}
+    assert words["greedy"] == words["beam, k = 1"] == ["a", "<eos>"]
+    assert words["beam, k = 2"] == ["b", "<eos>"]
+    ratio = glued["ch9-beam-beam-p"] / glued["ch9-beam-greedy-p"]
+    assert 1.5 < ratio < 2                       # "almost twice as likely"

@@ -99,3 +99,36 @@ def test_draws_into_a_given_axes():
     assert diagrams.draw_lstm_cell(ax=axes[0]) is axes[0]
     assert diagrams.draw_gru_cell(ax=axes[1]) is axes[1]
     assert len(fig.axes) == 2
+
+
+def test_step_panels_replay_the_data_flow():
+    steps = [("inputs", {"$x$": 1.0, "$h$": np.array([0.5, -0.25])}),
+             ("gate", {"$f$": 0.25}),
+             ("state", {"$c$": -2.0})]
+    axes = diagrams.draw_step_panels(steps)
+    assert len(axes) == 3
+    texts = [[t.get_text() for t in ax.texts] for ax in axes]
+    assert texts[0] == ["$x$ = 1.000", "$h$ = [0.50, -0.25]"]
+    assert texts[2] == ["$x$ = 1.000", "$h$ = [0.50, -0.25]", "$f$ = 0.250", "$c$ = -2.000"]
+    # only the values of a panel's own step are coloured
+    last = axes[2].texts
+    colours = [matplotlib.colors.to_hex(t.get_color()) for t in last]
+    assert colours[-1] == diagrams.PART_COLORS["cell"]
+    assert all(c != diagrams.PART_COLORS["cell"] for c in colours[:-1])
+
+
+@pytest.mark.parametrize(("steps", "match"), [
+    ([], "at least one"),
+    ([("a", {})], "no values"),
+    ([("a", {"x": 1.0}), ("b", {"x": 2.0})], "repeats"),
+    ([("a", {"x": np.ones((2, 2))})], "1-D"),
+])
+def test_step_panels_bad_input(steps, match):
+    with pytest.raises(ValueError, match=match):
+        diagrams.draw_step_panels(steps)
+
+
+def test_step_panels_needs_one_axes_per_step():
+    _, axes = plt.subplots(1, 2)
+    with pytest.raises(ValueError, match="one Axes per step"):
+        diagrams.draw_step_panels([("a", {"x": 1.0})], axes=axes)

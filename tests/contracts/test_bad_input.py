@@ -313,6 +313,22 @@ def _cases() -> list[Case]:
         add(Case(f"greedy_decode[{tag}]", seq2seq.greedy_decode, dec_kw, ("src_mask",),
                  ("src",), ("params", "W_out"), ("params", "E_tgt")))
 
+        def beam_kw(dec_kw=dec_kw):
+            k = dec_kw()
+            k["src"], k["src_mask"] = k["src"][:, :1], k["src_mask"][:, :1]  # one sequence
+            return {**k, "eos": 0, "beam_width": 2}
+
+        add(Case(f"beam_search[{tag}]", seq2seq.beam_search, beam_kw, ("src_mask",),
+                 ("src",), ("params", "W_out"), ("params", "E_tgt")))
+
+        def logp_kw(beam_kw=beam_kw):
+            k = beam_kw()
+            del k["eos"], k["beam_width"], k["max_len"]
+            return {**k, "tokens": np.array([2, 3, 0], dtype=np.int64)}
+
+        add(Case(f"sequence_log_prob[{tag}]", seq2seq.sequence_log_prob, logp_kw,
+                 ("src_mask",), ("src",), ("params", "W_out"), ("params", "E_tgt")))
+
     # ----- losses
     ce = lambda: {"logits": _normal(T, N, VT),  # noqa: E731
                   "targets": np.arange(T * N, dtype=np.int64).reshape(T, N) % VT,

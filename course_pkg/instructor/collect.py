@@ -24,7 +24,6 @@ import tempfile
 from .coursedir import check_assignment, course_root, source_dir
 from .errors import CourseError, progress, say
 from .handins import HandIn, extract_zip, find_handins
-from .notebooks import read_notebook
 from .roster import Roster, default_roster, record_students, safe_student_id
 from .timestamps import nbgrader_timestamp, read_timestamp
 
@@ -47,7 +46,8 @@ def student_for(h: HandIn, roster: Roster | None) -> tuple[str, str]:
     if roster is not None:
         tokens = re.findall(r"[\w.+-]+@[\w-]+\.[\w.-]+|\d{3,}", h.key)
         ids = tuple(dict.fromkeys((h.lms_id, h.key, *tokens)))
-        names = tuple(dict.fromkeys((h.name or h.key, h.key.replace("_", " "))))
+        names = tuple(dict.fromkeys((h.name or h.key, h.key.replace("_", " "),
+                                     re.sub(r"[\d_]+", " ", h.key))))
         student, why = roster.find(ids=ids, names=names)
         return (student.student_id, "") if student else ("", why)
     raw = f"{h.key}_{h.lms_id}" if h.layout == "canvas" else h.key
@@ -135,6 +135,8 @@ def cmd_collect(args) -> int:
         else:
             base, shown, damaged = src, {}, []
             times = "file times from the file system (each notebook's modification time)"
+        from .notebooks import read_notebook  # nbformat: only once there is work to do
+
         handins, skipped, ignored = find_handins(base, aid, known, shown)
         skipped = damaged + skipped
         if not handins and not skipped:
@@ -174,6 +176,9 @@ def cmd_collect(args) -> int:
                              f"kept the latest, {hs[-1].shown}")
 
         for sid, h in progress(sorted(chosen.items()), desc="collect", unit="student"):
+            if h.folder is not None and any(p.is_symlink() for p in h.folder.rglob("*")):
+                skipped.append((h.shown, "its folder contains symbolic links (not followed)"))
+                continue
             try:
                 read_notebook(h.notebook)
             except CourseError as exc:

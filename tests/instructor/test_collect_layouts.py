@@ -389,3 +389,44 @@ def test_safe_student_id_and_compact_name():
     assert safe_student_id("Søren Æbeltoft") == "Soren_AEbeltoft"
     assert safe_student_id("日本") == ""
     assert compact_name("Doe, Jane") == "doejane" and compact_name("Ana María") == "anamaria"
+
+
+def test_damaged_zip_members_and_symlinks_are_skipped_and_named(course, tmp_path, capsys):
+    z = tmp_path / "h.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"ana/{AID}.ipynb", NB)
+        zf.writestr(f"bob/{AID}.ipynb", NB.replace("forget", "FORGET", 1))
+    blob = bytearray(z.read_bytes())
+    i = blob.index(b"FORGET")
+    blob[i:i + 6] = b"f0rget"  # bob's data no longer matches its CRC
+    z.write_bytes(bytes(blob))
+    code, out = collect(course, z, capsys=capsys)
+    assert code == EXIT_SKIPPED and submitted(course) == ["ana"]
+    assert f"skipped bob/{AID}.ipynb: cannot be unpacked" in out.out
+    # a folder hand-in whose submission folder holds a symbolic link
+    write_tree(tmp_path / "f", {f"cy/{AID}/{AID}.ipynb": NB})
+    (tmp_path / "f" / "cy" / AID / "link").symlink_to("/etc/passwd")
+    code, out = collect(course, tmp_path / "f", capsys=capsys)
+    assert code == EXIT_SKIPPED and "cy" not in submitted(course)
+    assert "contains symbolic links" in out.out
+
+
+def test_flat_names_with_numbers_are_found_in_the_class_list(tmp_path):
+    roster = Roster([Student("jd", first_name="Jane", last_name="Doe"),
+                     Student("mr", first_name="Max", last_name="Roe", sis_user_id="12345")])
+    flat = HandIn("doe_jane_777", "flat", tmp_path, "x")
+    assert student_for(flat, roster) == ("jd", "")
+    assert student_for(HandIn("roe_12345", "flat", tmp_path, "x"), roster) == ("mr", "")
+
+
+def test_collect_release_and_export_load_nbformat_and_nbgrader_only_when_working():
+    """A mistyped path or date is answered at once: the heavy imports wait for real work."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport course_pkg.instructor.collect, course_pkg.instructor.release, "
+            "course_pkg.instructor.export\n"
+            "print([m for m in ('nbformat', 'nbgrader', 'sqlalchemy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -126,7 +126,8 @@ def extract_zip(path: pathlib.Path, dest: pathlib.Path, tz: str | None = None
     """Unpack ``path`` into ``dest`` with decoded names and the zip's file times.
 
     Refuses (before writing anything) a zip with absolute paths, ``..``, drive
-    letters, backslashes, symbolic links, or more than 2 GiB unpacked. Returns
+    letters, symbolic links, or more than 2 GiB unpacked; a backslash is read as
+    a folder separator (old Windows tools write them). Returns
     ``{extracted path: name in the zip}``, the members that could not be unpacked
     (``(name, error)``: damaged, encrypted) and a sentence saying where the times came from.
     """
@@ -138,13 +139,14 @@ def extract_zip(path: pathlib.Path, dest: pathlib.Path, tz: str | None = None
     zone = timezone(tz)
     with zf:
         infos = zf.infolist()
-        names = [zip_member_name(i) for i in infos]
+        # old Windows tools (PowerShell 5's Compress-Archive) write "\\" between folders
+        names = [zip_member_name(i).replace("\\", "/") for i in infos]
         unsafe = [n for i, n in zip(infos, names, strict=True)
                   if not _safe(n) or stat.S_ISLNK(i.external_attr >> 16)]
         if unsafe:
             raise CourseError(
-                f"refusing {path}: it holds unsafe paths (absolute, '..', drive letters, "
-                f"backslashes or symbolic links): {unsafe[:5]}. Nothing was extracted.")
+                f"refusing {path}: it holds unsafe paths (absolute, '..', drive letters "
+                f"or symbolic links): {unsafe[:5]}. Nothing was extracted.")
         total = sum(i.file_size for i in infos)
         if total > MAX_UNPACKED:
             raise CourseError(f"refusing {path}: it would extract to {total / 1e9:.1f} GB.")

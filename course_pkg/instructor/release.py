@@ -117,6 +117,8 @@ def cmd_release(args) -> int:
         return 0
     if (root / "release" / aid).exists():
         say(f"Replacing the existing release {root / 'release' / aid} (no submissions yet).")
+    say(f"Generating the student version of {aid} (nbgrader generate_assignment, a few "
+        "seconds) ...")
     files = _generate(root, aid)
     say(f"Released {aid}: student version in {root / 'release' / aid}")
     for f in files:

@@ -430,3 +430,16 @@ def test_collect_release_and_export_load_nbformat_and_nbgrader_only_when_working
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_backslashes_from_old_windows_zips_are_folder_separators(course, tmp_path, capsys):
+    z = tmp_path / "h.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("subs\\ana\\" + f"{AID}.ipynb", NB)
+    code, out = collect(course, z, capsys=capsys)
+    assert code == 0 and submitted(course) == ["ana"], out.out
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("subs\\..\\..\\evil.ipynb", NB)
+    code, out = collect(course, z, capsys=capsys)
+    assert code == 2 and "unsafe paths" in out.err
+    assert not (tmp_path / "evil.ipynb").exists()

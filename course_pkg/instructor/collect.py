@@ -73,6 +73,13 @@ def _stamp_of(folder: pathlib.Path, nb: pathlib.Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(nb.stat().st_mtime, dt.UTC)
 
 
+def _handin_time(h: HandIn) -> dt.datetime:
+    """When ``h`` was handed in: its timestamp.txt (nbgrader layout), else the file's time."""
+    if h.folder is not None:
+        return _stamp_of(h.folder, h.notebook)
+    return dt.datetime.fromtimestamp(h.mtime, dt.UTC)
+
+
 def _short(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -150,12 +157,21 @@ def cmd_collect(args) -> int:
                    "It holds no notebook (.ipynb) at all.")
                 + (f" Known assignments: {', '.join(sorted(known))}." if seen else ""))
 
-        # whose is each hand-in; the latest of several for one student
+        # whose is each hand-in, is it usable; the latest of several for one student
         by_student: dict[str, list[HandIn]] = {}
         for h in handins:
             sid, why = student_for(h, roster)
             if not sid:
                 skipped.append((h.shown, why))
+                continue
+            if h.folder is not None and any(p.is_symlink() for p in h.folder.rglob("*")):
+                skipped.append((h.shown, "its folder contains symbolic links (not followed)"))
+                continue
+            try:
+                read_notebook(h.notebook)
+            except CourseError as exc:
+                why = str(exc).replace(str(h.notebook), h.shown)
+                skipped.append((h.shown, re.sub(rf"^{re.escape(h.shown)} (is )?", "", why)))
                 continue
             by_student.setdefault(sid, []).append(h)
             if roster is None and sid != (f"{h.key}_{h.lms_id}" if h.layout == "canvas"
@@ -169,22 +185,13 @@ def cmd_collect(args) -> int:
                 records[sid] = {"lms_user_id": h.lms_id}
         chosen: dict[str, HandIn] = {}
         for sid, hs in by_student.items():
-            hs.sort(key=lambda h: h.mtime)
+            hs.sort(key=_handin_time)
             chosen[sid] = hs[-1]
             if len(hs) > 1:
                 notes.append(f"{sid}: {len(hs)} hand-ins ({', '.join(h.shown for h in hs)}); "
                              f"kept the latest, {hs[-1].shown}")
 
         for sid, h in progress(sorted(chosen.items()), desc="collect", unit="student"):
-            if h.folder is not None and any(p.is_symlink() for p in h.folder.rglob("*")):
-                skipped.append((h.shown, "its folder contains symbolic links (not followed)"))
-                continue
-            try:
-                read_notebook(h.notebook)
-            except CourseError as exc:
-                why = str(exc).replace(str(h.notebook), h.shown)
-                skipped.append((h.shown, re.sub(rf"^{re.escape(h.shown)} (is )?", "", why)))
-                continue
             stage = staging / "ready" / sid
             stage.parent.mkdir(parents=True, exist_ok=True)
             when, note = _stage(h, aid, stage)
@@ -221,7 +228,8 @@ def cmd_collect(args) -> int:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     try:
-        record_students(root, {s: r for s, r in records.items() if s in collected})
+        record_students(root, {s: r for s, r in records.items()
+                               if s in collected or s in unchanged})
     except Exception as exc:  # the submissions are in place; the names are a convenience
         notes.append(f"could not record names/LMS ids in the gradebook: {exc}")
 

@@ -443,3 +443,13 @@ def test_backslashes_from_old_windows_zips_are_folder_separators(course, tmp_pat
     code, out = collect(course, z, capsys=capsys)
     assert code == 2 and "unsafe paths" in out.err
     assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_a_broken_later_hand_in_does_not_hide_a_valid_earlier_one(course, tmp_path, capsys):
+    write_tree(tmp_path / "h", {f"ana/{AID}.ipynb": NB, f"ana_{AID}.ipynb": '{"cells": ['})
+    _set_mtime(tmp_path / "h" / "ana" / f"{AID}.ipynb", 2027, 1, 10, 9)
+    _set_mtime(tmp_path / "h" / f"ana_{AID}.ipynb", 2027, 1, 11, 9)
+    code, out = collect(course, tmp_path / "h", capsys=capsys)
+    assert code == EXIT_SKIPPED and submitted(course) == ["ana"]
+    assert f"skipped ana_{AID}.ipynb: not valid notebook JSON" in out.out
+    assert (course / "submitted/ana" / AID / f"{AID}.ipynb").read_text() == NB

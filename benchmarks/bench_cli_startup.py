@@ -18,6 +18,7 @@ import sys
 import time
 
 EAGER = ("import course_pkg.instructor.collect, course_pkg.instructor.coursedir, "
+         "course_pkg.instructor.release, course_pkg.instructor.export, "
          "course_pkg.instructor.nbgrader_driver, course_pkg.instructor.selfcheck, "
          "course_pkg.instructor.student_export")
 

@@ -3,9 +3,12 @@
 * :mod:`.cli`: the ``course`` command (argument parsing and dispatch);
 * :mod:`.coursedir`: course directories (``course init``, locating the
   source notebooks and the submissions) and the packaged assignments;
-* :mod:`.nbgrader_driver`: ``release``, ``autograde``, ``feedback`` and
-  ``export``, each a run of nbgrader;
-* :mod:`.collect`: copying submissions (a folder or a zip) into a course;
+* :mod:`.nbgrader_driver`: ``autograde`` and ``feedback``, each a run of nbgrader;
+* :mod:`.release`: ``release`` (also ``--all``) and due dates;
+* :mod:`.collect`: copying submissions (a folder or a zip) into a course, with
+  :mod:`.handins` (layouts, LMS names, zips) and :mod:`.roster` (the class list);
+* :mod:`.export`: the grades as CSV (long, wide, Canvas, Moodle, per test cell);
+* :mod:`.timestamps`: due dates and submission times;
 * :mod:`.selfcheck` and :mod:`.student_export`: ``course check`` and
   ``course export-student``;
 * :mod:`.notebooks`: notebook I/O, student versions, execution and scoring;

@@ -3,11 +3,11 @@
 Instructor (on a course directory made by ``course init``, nbgrader's layout)::
 
     course init ~/lstm-course              # course directory outside the repository
-    course --course-dir ~/lstm-course release 01_forget_gate
+    course --course-dir ~/lstm-course release 01_forget_gate --due 2027-01-15T23:59
     course --course-dir ~/lstm-course collect 01_forget_gate submissions.zip
     course --course-dir ~/lstm-course autograde 01_forget_gate
     course --course-dir ~/lstm-course feedback 01_forget_gate
-    course --course-dir ~/lstm-course export --csv grades.csv
+    course --course-dir ~/lstm-course export --csv grades.csv  # --format canvas|moodle|...
 
 Student and book::
 
@@ -51,11 +51,11 @@ def _command(module: str, name: str) -> Callable[..., int]:
 
 
 cmd_init = _command("coursedir", "cmd_init")
-cmd_release = _command("nbgrader_driver", "cmd_release")
+cmd_release = _command("release", "cmd_release")
 cmd_collect = _command("collect", "cmd_collect")
 cmd_autograde = _command("nbgrader_driver", "cmd_autograde")
 cmd_feedback = _command("nbgrader_driver", "cmd_feedback")
-cmd_export = _command("nbgrader_driver", "cmd_export")
+cmd_export = _command("export", "cmd_export")
 cmd_check = _command("selfcheck", "cmd_check")
 cmd_export_student = _command("student_export", "cmd_export_student")
 
@@ -80,13 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("release", help="generate the student version of an assignment")
-    p.add_argument("assignment_id")
+    p.add_argument("assignment_id", nargs="?")
+    p.add_argument("--all", action="store_true",
+                   help="release every assignment (those with submissions are kept)")
+    p.add_argument("--due", metavar="DATE", help="due date, ISO 8601: 2027-01-15T23:59 "
+                   "(local time, or --tz), 2027-01-15T23:59+01:00; 'none' clears it")
+    p.add_argument("--tz", metavar="ZONE", help="timezone of a --due without an offset "
+                   "(IANA name, e.g. Europe/Paris; default: this computer's)")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("collect", help="copy submissions (folder or zip) into submitted/")
+    p = sub.add_parser("collect", help="copy submissions (folder or zip) into submitted/",
+                       description="Copy hand-ins into submitted/<student>/<id>/. Layouts: "
+                       "<student>/<id>/<id>.ipynb, <student>/<id>.ipynb, <student>_<id>.ipynb, "
+                       "Canvas and Moodle bulk downloads. Exit code 3 if anything was skipped.")
     p.add_argument("assignment_id")
-    p.add_argument("path", help="folder or .zip of <student>/<id>/<id>.ipynb")
-    p.add_argument("--replace", action="store_true", help="replace earlier submissions")
+    p.add_argument("path", help="folder or .zip of hand-ins")
+    p.add_argument("--map", metavar="CSV", help="class list mapping LMS ids, names and emails "
+                   "to student ids (default: <course>/students.csv if it exists)")
+    p.add_argument("--tz", metavar="ZONE", help="timezone of the zip's file times when the zip "
+                   "does not say (IANA name, e.g. Europe/Paris; default: local time)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace collected submissions even by older ones (the earlier one is "
+                        "kept under superseded/)")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("autograde", help="autograde the collected submissions")
@@ -104,8 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_feedback)
 
-    p = sub.add_parser("export", help="export every grade to a CSV file")
+    p = sub.add_parser("export", help="export every grade to a CSV file",
+                       description="Write the grades as CSV: long (one row per student and "
+                       "assignment, with due date and late flags), wide (one row per student), "
+                       "canvas or moodle (gradebook import files), detailed (one row per test "
+                       "cell).")
     p.add_argument("--csv", required=True, metavar="FILE")
+    p.add_argument("--format", default="long",
+                   choices=("long", "wide", "canvas", "moodle", "detailed"),
+                   help="default: long")
+    p.add_argument("--roster", metavar="CSV", help="class list with LMS identities "
+                   "(default: <course>/students.csv if it exists)")
+    p.add_argument("--assignment", action="append", metavar="ID",
+                   help="only this assignment (repeatable)")
+    p.add_argument("--missing", choices=("blank", "zero"), default="blank",
+                   help="the grade of a missing submission in wide/canvas/moodle "
+                        "(default: blank, which an LMS import leaves unchanged)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("check", help="run a notebook's visible tests (exit 1 on failure)")

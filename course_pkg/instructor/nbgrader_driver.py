@@ -1,4 +1,4 @@
-"""The commands that run nbgrader: release, autograde, feedback, export.
+"""The commands that run nbgrader: autograde and feedback (release: release.py, export: export.py).
 
 Each runs ``python -m nbgrader ... --CourseDirectory.root=DIR`` as a
 subprocess in the course directory (:func:`run_nbgrader`) and reports what
@@ -13,7 +13,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 
 import nbformat
@@ -22,8 +21,7 @@ from .coursedir import check_assignment, course_root, submissions
 from .errors import CourseError, progress, say
 from .notebooks import BEGIN_HIDDEN, read_notebook
 
-__all__ = ["cmd_autograde", "cmd_export", "cmd_feedback", "cmd_release", "nbgrader_failure",
-           "run_nbgrader"]
+__all__ = ["cmd_autograde", "cmd_feedback", "nbgrader_failure", "run_nbgrader"]
 
 
 def run_nbgrader(root: pathlib.Path, *argv: str, progress_total: int = 0,
@@ -52,36 +50,6 @@ def nbgrader_failure(what: str, lines: list[str]) -> CourseError:
     """A CourseError quoting the error lines (or the tail) of nbgrader's log."""
     errors = [ln for ln in lines if "ERROR" in ln or "Error" in ln] or lines[-15:]
     return CourseError(f"nbgrader {what} failed:\n  " + "\n  ".join(errors[-15:]))
-
-
-def cmd_release(args) -> int:
-    """``course release ID``: nbgrader generate_assignment, refused once submissions exist."""
-    root = course_root(args)
-    aid = args.assignment_id
-    check_assignment(root, aid)
-    existing = {f: submissions(root, aid, f) for f in ("submitted", "autograded", "feedback")}
-    found = [f"{f}/{s}/{aid}" for f, students in existing.items() for s in students]
-    if found:
-        raise CourseError(
-            f"refusing to regenerate {aid}: {len(found)} submission folder(s) exist "
-            f"({', '.join(found[:5])}{' ...' if len(found) > 5 else ''}). Regenerating "
-            "would delete release/{aid} (nbgrader issue #1646) and change the source the "
-            "submissions are graded against. Nothing was changed. To publish a corrected "
-            f"version, give it a new id (e.g. {aid}_v2).".replace("{aid}", aid))
-    release = root / "release" / aid
-    argv = ["generate_assignment", aid]
-    if release.exists():
-        argv.append("--force")
-        say(f"Replacing the existing release {release} (no submissions yet).")
-    code, lines = run_nbgrader(root, *argv)
-    if code != 0:
-        raise nbgrader_failure("generate_assignment", lines)
-    files = sorted(p.relative_to(root) for p in release.rglob("*") if p.is_file())
-    say(f"Released {aid}: student version in {release}")
-    for f in files:
-        say(f"  {f}")
-    say("It has no solutions and no hidden tests; the gradebook records the source checksums.")
-    return 0
 
 
 def _hidden_cells(source_nb: pathlib.Path) -> set[str]:
@@ -240,25 +208,4 @@ def cmd_feedback(args) -> int:
     say(f"Wrote {len(files)} feedback file(s) for {aid} (hidden tests removed):")
     for f in files:
         say(f"  {f}")
-    return 0
-
-
-def cmd_export(args) -> int:
-    """``course export --csv FILE``: every grade, written atomically."""
-    root = course_root(args)
-    out = pathlib.Path(args.csv).expanduser().resolve()
-    if not out.parent.is_dir():
-        raise CourseError(f"folder {out.parent} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        code, lines = run_nbgrader(root, "export", f"--CsvExportPlugin.to={tmp}")
-        if code != 0:
-            raise nbgrader_failure("export", lines)
-        os.replace(tmp, out)
-    finally:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-    rows = max(0, len(out.read_text(encoding="utf-8").splitlines()) - 1)
-    say(f"Wrote {out} ({rows} row(s): one per student and assignment, scores from "
-        f"{root / 'gradebook.db'}).")
     return 0

@@ -117,15 +117,16 @@ def test_collect_skips_malformed_and_keeps_the_rest(tmp_path, root, capsys):
     _zip(z, {"export/ana/01_forget_gate/01_forget_gate.ipynb": good,
              "export/bob/01_forget_gate/01_forget_gate.ipynb": '{"cells": ['})
     code, out = run_cli("--course-dir", course, "collect", "01_forget_gate", z, capsys=capsys)
-    assert code == 0
-    assert "Collected 1 submission" in out.out and "skipped bob" in out.out
-    assert "not valid notebook JSON" in out.out
+    assert code == 3  # something was skipped
+    assert "Collected 1 submission" in out.out
+    assert "skipped export/bob/01_forget_gate/01_forget_gate.ipynb" in out.out
+    assert "not valid notebook JSON" in out.out and "1 collected, 1 skipped" in out.out
     assert (course / "submitted/ana/01_forget_gate/01_forget_gate.ipynb").exists()
     assert (course / "submitted/ana/01_forget_gate/timestamp.txt").exists()
     assert not (course / "submitted/bob").exists()
-    # a second collect does not overwrite without --replace
+    # a second collect finds the same submission: nothing is overwritten
     code, out = run_cli("--course-dir", course, "collect", "01_forget_gate", z, capsys=capsys)
-    assert "already collected" in out.out
+    assert "already collected, unchanged: ana" in out.out
 
 
 def test_collect_missing_path(tmp_path, capsys):

@@ -18,7 +18,9 @@ from course_pkg.instructor import (
     cli,
     collect,
     coursedir,
+    export,
     nbgrader_driver,
+    release,
     selfcheck,
     student_export,
 )
@@ -29,11 +31,11 @@ from course_pkg.instructor.notebooks import RemoveBanner, remove_banner, student
 
 @pytest.mark.parametrize(("argv", "func"), [
     (["init", "DIR"], coursedir.cmd_init),
-    (["release", "01_forget_gate"], nbgrader_driver.cmd_release),
+    (["release", "01_forget_gate"], release.cmd_release),
     (["collect", "01_forget_gate", "subs.zip"], collect.cmd_collect),
     (["autograde", "01_forget_gate"], nbgrader_driver.cmd_autograde),
     (["feedback", "01_forget_gate"], nbgrader_driver.cmd_feedback),
-    (["export", "--csv", "grades.csv"], nbgrader_driver.cmd_export),
+    (["export", "--csv", "grades.csv"], export.cmd_export),
     (["check", "nb.ipynb"], selfcheck.cmd_check),
     (["export-student", "--out", "DIR"], student_export.cmd_export_student),
 ])

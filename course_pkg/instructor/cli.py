@@ -141,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment_id")
     p.add_argument("--out", metavar="DIR", help="folder for <id>.html (default: "
                    "<course dir>/reports)")
+    p.add_argument("--book-url", help="the published book, for the re-teach links "
+                   "(default: $COURSE_BOOK_URL, else the local _build/html)")
     p.set_defaults(func=cmd_report)
     return parser
 

@@ -11,6 +11,10 @@ passing one), so nbgrader's own bookkeeping (gradebook, late penalties,
 feedback) works unchanged on scores it did not compute in the student's
 kernel.
 
+The hidden test cells run in the student's variant (``grading.variant`` of the
+student id and assignment, salted with ``$COURSE_VARIANT_SALT``): their
+random inputs, and so the expected values they print, are the student's own.
+
 By the time this runs, nbgrader's ``OverwriteCells`` has restored the test
 cells (hidden tests included) from the gradebook, so an edited or deleted
 test cell cannot change anything.

@@ -209,3 +209,18 @@ def test_find_submission_and_results_json_directly(tmp_path):
     assert found == tmp_path / "x.ipynb" and "only notebook" in note
     data = results_json([], {"cells": []})
     assert data["score"] == 0 and data["tests"] == []
+
+
+def test_build_zip_and_the_lazy_commands(tmp_path):
+    from course_pkg.instructor import gradescope, report
+    from course_pkg.instructor.coursedir import packaged_assignments
+
+    assert cli.cmd_gradescope.resolve() is gradescope.cmd_gradescope
+    assert cli.cmd_report.resolve() is report.cmd_report
+    out = tmp_path / "a.zip"
+    names = gradescope.build_zip(packaged_assignments() / AID / f"{AID}.ipynb", AID, out,
+                                 variants=False, salt="s3cret")
+    with zipfile.ZipFile(out) as zf:
+        config = json.loads(zf.read("gradescope.json"))
+    assert config["variants"] is False and config["salt"] == "s3cret"
+    assert set(names) >= {"setup.sh", "run_autograder"}

@@ -212,10 +212,16 @@ def use_variant(v: Variant | None):
         _ACTIVE.reset(token)
 
 
-def _seed(seed: int) -> int:
-    """``seed``, or its variant when one is active."""
+def _seeds(seed: int) -> list[int]:
+    """The seeds a check runs with: ``seed``, or in a variant its own seed, then ``seed``.
+
+    In a variant the check must pass on both: the variant's inputs (so that
+    another student's expected values do not pass, and the message shows
+    this student's values) and the notebook's fixed inputs (so that no
+    mistake costs fewer points in one variant than without variants).
+    """
     v = _ACTIVE.get()
-    return seed if v is None else v.seed(seed)
+    return [seed] if v is None else [v.seed(seed), seed]
 
 
 # --- running a function safely ---------------------------------------------------------
@@ -583,7 +589,12 @@ def _as_inputs(ex: Exercise, args: Sequence[Any] | Mapping[str, Any]) -> dict[st
 
 def check_shape(fn: Callable[..., Any], ex: Exercise, seed: int = 0, **dims: int) -> None:
     """Assert that ``fn`` returns the right structure, shapes and dtype (not values)."""
-    inputs = ex.inputs(seed=_seed(seed), **dims)
+    for s in _seeds(seed):
+        _check_shape(fn, ex, s, **dims)
+
+
+def _check_shape(fn: Callable[..., Any], ex: Exercise, seed: int, **dims: int) -> None:
+    inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
     if student.error is None and compare(ex, student.value, ref, values=False) is None:
@@ -601,7 +612,13 @@ def check_range(
     **dims: int,
 ) -> None:
     """Assert that every output entry lies in ``[low, high]``."""
-    inputs = ex.inputs(seed=_seed(seed), scale=scale, **dims)
+    for s in _seeds(seed):
+        _check_range(fn, ex, low, high, s, scale, **dims)
+
+
+def _check_range(fn: Callable[..., Any], ex: Exercise, low: float, high: float, seed: int,
+                 scale: float, **dims: int) -> None:
+    inputs = ex.inputs(seed=seed, scale=scale, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
     if student.error is None and compare(ex, student.value, ref, values=False) is None:
@@ -658,24 +675,30 @@ def check_reference(
     ``scale`` multiplies the inputs (use e.g. 1e3 to test numerical stability).
     """
     for k, dims in enumerate(shapes):
-        inputs = ex.inputs(seed=_seed(seed + k), scale=scale, **dims)
-        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
-        if not verdict.ok:
-            dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
-            context = f"Comparison with the reference on random inputs ({dims_text}"
-            context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
-            if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=_seed(seed + k), **dims),
-                                         in_place_counts=False).ok:
-                context += (" Your function is right on ordinary inputs but not on large "
-                            "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
-                            "and np.tanh are stable; shift softmax scores by their maximum).")
-            _fail(verdict, context)
-
+        for s in _seeds(seed + k):
+            inputs = ex.inputs(seed=s, scale=scale, **dims)
+            verdict = diagnose(fn, ex, inputs, in_place_counts=False)
+            if not verdict.ok:
+                dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
+                context = f"Comparison with the reference on random inputs ({dims_text}"
+                context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
+                if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=s, **dims),
+                                             in_place_counts=False).ok:
+                    context += (" Your function is right on ordinary inputs but not on large "
+                                "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
+                                "and np.tanh are stable; shift softmax scores by their maximum).")
+                _fail(verdict, context)
 
 def check_inputs_unchanged(fn: Callable[..., Any], ex: Exercise, seed: int = 0,
                            **dims: int) -> None:
     """Assert that ``fn`` does not modify its arguments in place."""
-    inputs = ex.inputs(seed=_seed(seed), **dims)
+    for s in _seeds(seed):
+        _check_inputs_unchanged(fn, ex, s, **dims)
+
+
+def _check_inputs_unchanged(fn: Callable[..., Any], ex: Exercise, seed: int,
+                            **dims: int) -> None:
+    inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     if student.error is None and not student.modified:
         return

@@ -129,7 +129,7 @@ def test_copied_expected_values_fail_for_another_student():
     shapes = [{}, {"N": 1}, {"H": 1}, {"N": 2, "D": 1, "H": 3}]
     with grading.use_variant(ana):
         grading.check_reference(recorder, "forget_gate", shapes=shapes, seed=101)
-    assert len(recorded) == len(shapes)
+    assert len(recorded) == 2 * len(shapes)  # each shape: ana's inputs, then the fixed ones
 
     def copier():
         calls = iter(recorded)
@@ -142,6 +142,22 @@ def test_copied_expected_values_fail_for_another_student():
             message = _failure(grading.check_reference, copier(), ex.name, shapes=shapes,
                                seed=101)
         assert "differs from the expected values" in message
+
+
+def test_a_variant_also_checks_the_fixed_inputs():
+    """No mistake costs fewer points in a variant than with the notebook's fixed seeds."""
+    ex = grading.get_exercise("forget_gate")
+    fixed = ex.inputs(seed=101)
+    right = ex.reference(**fixed)
+
+    def wrong_only_on_the_fixed_inputs(h_prev, x, W_f, b_f):
+        out = ex.reference(h_prev, x, W_f, b_f)
+        return out + 1.0 if out.shape == right.shape and np.allclose(out, right) else out
+
+    with grading.use_variant(grading.variant("ana", "01_forget_gate")):
+        message = _failure(grading.check_reference, wrong_only_on_the_fixed_inputs,
+                           "forget_gate", seed=101)
+    assert message.startswith("Comparison with the reference") and "is not right" in message
 
 
 def test_known_answers_do_not_change_in_a_variant():

@@ -314,7 +314,8 @@ def _cell_names(source: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         try:
             body = ast.parse(src).body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                summary = str(body[0].value.value).split(":")[0].replace("Hidden test", "")
+                text = str(body[0].value.value).removeprefix("Hidden test:").strip()
+                summary = text.split(":")[0].split(", ")[0].split(". ")[0].rstrip(".")[:90]
         except SyntaxError:
             pass
         name = md["grade_id"] + (f" ({summary.strip(' :')})" if summary.strip(" :") else "")

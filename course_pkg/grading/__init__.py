@@ -15,6 +15,12 @@ exercise name), :mod:`.catalogue` (every exercise, assembled in one place from
 the catalogues :mod:`.gates` (assignments 01-04), :mod:`.lstm` (05-06),
 :mod:`.gru` (07), :mod:`.attention` (08) and :mod:`.charlm` (09)).
 
+Per-student variants: inside ``use_variant(variant(student, assignment))``
+every seeded check draws other random inputs (same shapes), so the expected
+values a failing hidden test prints are that student's own. The trusted
+grader enters it around the hidden test cells; visible tests keep their
+fixed seeds.
+
 Example
 -------
 >>> from course_pkg import grading
@@ -28,7 +34,7 @@ Example
 
 from __future__ import annotations
 
-from ._core import Exercise, Mistake, Verdict
+from ._core import Exercise, Mistake, Variant, Verdict, active_variant, use_variant, variant
 from .catalogue import ASSIGNMENTS, exercises, get_exercise
 from .checks import (
     check_gradient_checker,
@@ -45,7 +51,9 @@ __all__ = [
     "ASSIGNMENTS",
     "Exercise",
     "Mistake",
+    "Variant",
     "Verdict",
+    "active_variant",
     "check_gradient_checker",
     "check_inputs_unchanged",
     "check_known",
@@ -56,4 +64,6 @@ __all__ = [
     "exercises",
     "explain",
     "get_exercise",
+    "use_variant",
+    "variant",
 ]

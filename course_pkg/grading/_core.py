@@ -12,11 +12,18 @@ The functions here take an :class:`Exercise`; the notebooks' test cells
 call their by-name wrappers in :mod:`course_pkg.grading.checks`. They raise
 :class:`AssertionError` with a readable message, so that nbgrader's feedback
 shows that message and little of the hidden test's source.
+
+Per-student variants (:class:`Variant`): inside :func:`use_variant` every
+check that takes a ``seed`` draws its inputs from a seed derived from a
+hash of the student id, so every catalogue gets variants for free.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
+import hashlib
 import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +35,11 @@ import numpy as np
 __all__ = [
     "Mistake",
     "Exercise",
+    "Variant",
     "Verdict",
+    "active_variant",
+    "use_variant",
+    "variant",
     "diagnose",
     "explain",
     "check_shape",
@@ -104,6 +115,113 @@ class Exercise:
                 return m
         raise KeyError(f"{self.name} has no catalogued mistake {key!r}; "
                        f"known: {[m.key for m in self.mistakes]}")
+
+
+# --- per-student variants of the hidden tests -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The variant of an assignment's hidden tests drawn for one student.
+
+    A check run inside :func:`use_variant` draws its random inputs from
+    ``variant.seed(seed)`` instead of ``seed``: the same shapes, other
+    values, different for every student (and assignment). The expected
+    values a failing test prints are therefore the student's own; copying
+    another student's does not pass. Hand-made inputs (``check_known``)
+    are not random and do not change.
+
+    Attributes
+    ----------
+    student, assignment : str
+        Whom and what the variant is for.
+    key : int
+        64 bits of ``sha256(salt, assignment, student)``.
+    """
+
+    student: str
+    assignment: str
+    key: int
+
+    @property
+    def id(self) -> str:
+        """Eight hex digits naming the variant (shown in the feedback)."""
+        return f"{self.key:016x}"[:8]
+
+    def seed(self, seed: int) -> int:
+        """The seed a check with ``seed`` uses in this variant (below 2**32)."""
+        data = f"{self.key:016x}:{int(seed)}".encode()
+        return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
+
+    def describe(self) -> str:
+        """One line for the feedback: which variant, drawn from what."""
+        return (f"hidden-test variant {self.id}, drawn from the student id "
+                f"{self.student!r} for {self.assignment}: the random inputs (and so the "
+                "expected values) are this student's own")
+
+
+def variant(student: str, assignment: str, salt: str = "") -> Variant:
+    """The variant of ``assignment``'s hidden tests for ``student``.
+
+    Parameters
+    ----------
+    student : str
+        The student id (nbgrader's submission folder name, or on Gradescope
+        the id the autograder reads from the submission's metadata).
+        Surrounding spaces are ignored; case matters.
+    assignment : str
+        The assignment id, so that one student's variants differ between
+        assignments.
+    salt : str
+        An optional course secret (``COURSE_VARIANT_SALT``): without it anyone
+        can compute any student's variant (which only gives what the public
+        reference would give anyway).
+
+    Returns
+    -------
+    Variant
+    """
+    student = str(student).strip()
+    if not student:
+        raise ValueError("variant: the student id is empty; a variant needs the id of the "
+                         "student whose hidden tests it draws.")
+    digest = hashlib.sha256("\0".join((salt, assignment, student)).encode("utf-8")).digest()
+    return Variant(student, assignment, int.from_bytes(digest[:8], "big"))
+
+
+_ACTIVE: contextvars.ContextVar[Variant | None] = contextvars.ContextVar(
+    "course_grading_variant", default=None)
+
+
+def active_variant() -> Variant | None:
+    """The variant the checks draw from now, or None (fixed seeds, as in the notebook)."""
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def use_variant(v: Variant | None):
+    """Run the checks inside the ``with`` block in variant ``v`` (None: fixed seeds).
+
+    The trusted grader enters it around the hidden test cells only; the
+    visible tests, which students run themselves, keep their fixed seeds.
+    """
+    token = _ACTIVE.set(v)
+    try:
+        yield v
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _seeds(seed: int) -> list[int]:
+    """The seeds a check runs with: ``seed``, or in a variant its own seed, then ``seed``.
+
+    In a variant the check must pass on both: the variant's inputs (so that
+    another student's expected values do not pass, and the message shows
+    this student's values) and the notebook's fixed inputs (so that no
+    mistake costs fewer points in one variant than without variants).
+    """
+    v = _ACTIVE.get()
+    return [seed] if v is None else [v.seed(seed), seed]
 
 
 # --- running a function safely ---------------------------------------------------------
@@ -449,6 +567,9 @@ def _fail(verdict: Verdict, context: str = "") -> None:
     msg = verdict.message()
     if context:
         msg = f"{context}\n{msg}"
+    v = _ACTIVE.get()
+    if v is not None:
+        msg += f"\n({v.describe()}.)"
     raise AssertionError(msg)
 
 
@@ -468,6 +589,11 @@ def _as_inputs(ex: Exercise, args: Sequence[Any] | Mapping[str, Any]) -> dict[st
 
 def check_shape(fn: Callable[..., Any], ex: Exercise, seed: int = 0, **dims: int) -> None:
     """Assert that ``fn`` returns the right structure, shapes and dtype (not values)."""
+    for s in _seeds(seed):
+        _check_shape(fn, ex, s, **dims)
+
+
+def _check_shape(fn: Callable[..., Any], ex: Exercise, seed: int, **dims: int) -> None:
     inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
@@ -486,6 +612,12 @@ def check_range(
     **dims: int,
 ) -> None:
     """Assert that every output entry lies in ``[low, high]``."""
+    for s in _seeds(seed):
+        _check_range(fn, ex, low, high, s, scale, **dims)
+
+
+def _check_range(fn: Callable[..., Any], ex: Exercise, low: float, high: float, seed: int,
+                 scale: float, **dims: int) -> None:
     inputs = ex.inputs(seed=seed, scale=scale, **dims)
     student = run(fn, inputs, ex.isolate)
     ref = ex.reference(**copy.deepcopy(inputs))
@@ -543,23 +675,29 @@ def check_reference(
     ``scale`` multiplies the inputs (use e.g. 1e3 to test numerical stability).
     """
     for k, dims in enumerate(shapes):
-        inputs = ex.inputs(seed=seed + k, scale=scale, **dims)
-        verdict = diagnose(fn, ex, inputs, in_place_counts=False)
-        if not verdict.ok:
-            dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
-            context = f"Comparison with the reference on random inputs ({dims_text}"
-            context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
-            if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=seed + k, **dims),
-                                         in_place_counts=False).ok:
-                context += (" Your function is right on ordinary inputs but not on large "
-                            "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
-                            "and np.tanh are stable; shift softmax scores by their maximum).")
-            _fail(verdict, context)
-
+        for s in _seeds(seed + k):
+            inputs = ex.inputs(seed=s, scale=scale, **dims)
+            verdict = diagnose(fn, ex, inputs, in_place_counts=False)
+            if not verdict.ok:
+                dims_text = ", ".join(f"{d}={v}" for d, v in {**ex.default_dims, **dims}.items())
+                context = f"Comparison with the reference on random inputs ({dims_text}"
+                context += f", inputs scaled by {scale:g})." if scale != 1.0 else ")."
+                if scale != 1.0 and diagnose(fn, ex, ex.inputs(seed=s, **dims),
+                                             in_place_counts=False).ok:
+                    context += (" Your function is right on ordinary inputs but not on large "
+                                "ones: it overflows. Use a stable formula (course_pkg's sigmoid "
+                                "and np.tanh are stable; shift softmax scores by their maximum).")
+                _fail(verdict, context)
 
 def check_inputs_unchanged(fn: Callable[..., Any], ex: Exercise, seed: int = 0,
                            **dims: int) -> None:
     """Assert that ``fn`` does not modify its arguments in place."""
+    for s in _seeds(seed):
+        _check_inputs_unchanged(fn, ex, s, **dims)
+
+
+def _check_inputs_unchanged(fn: Callable[..., Any], ex: Exercise, seed: int,
+                            **dims: int) -> None:
     inputs = ex.inputs(seed=seed, **dims)
     student = run(fn, inputs, ex.isolate)
     if student.error is None and not student.modified:

@@ -17,7 +17,11 @@
   jupytext sources ``assignments/<id>/<id>.py``;
 * :mod:`.trusted`, :mod:`.isolation` and :mod:`.trusted_execute`: grading
   with tests the student cannot tamper with (the student's code in its own
-  process, the checks in the grader's), plugged into nbgrader's autograde.
+  process, the checks in the grader's), plugged into nbgrader's autograde;
+* :mod:`.gradescope`: ``course gradescope``, a Gradescope autograder zip
+  running the same trusted grading;
+* :mod:`.report`: ``course report``, an HTML page per assignment (scores,
+  pass rates, frequent mistakes, problems).
 
 The grading code that runs inside the notebooks is :mod:`course_pkg.grading`.
 """

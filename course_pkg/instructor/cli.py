@@ -8,6 +8,8 @@ Instructor (on a course directory made by ``course init``, nbgrader's layout)::
     course --course-dir ~/lstm-course autograde 01_forget_gate
     course --course-dir ~/lstm-course feedback 01_forget_gate
     course --course-dir ~/lstm-course export --csv grades.csv  # --format canvas|moodle|...
+    course --course-dir ~/lstm-course report 01_forget_gate
+    course gradescope 01_forget_gate       # a Gradescope autograder zip
 
 Student and book::
 
@@ -58,6 +60,8 @@ cmd_feedback = _command("nbgrader_driver", "cmd_feedback")
 cmd_export = _command("export", "cmd_export")
 cmd_check = _command("selfcheck", "cmd_check")
 cmd_export_student = _command("student_export", "cmd_export_student")
+cmd_gradescope = _command("gradescope", "cmd_gradescope")
+cmd_report = _command("report", "cmd_report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +152,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="folder of <id>/<id>.ipynb instructor notebooks "
                    "(default: the ones installed with course_pkg)")
     p.set_defaults(func=cmd_export_student)
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip of an assignment")
+    p.add_argument("assignment_id")
+    p.add_argument("--out", metavar="ZIP", help="zip file or folder (default: "
+                   "./<id>_gradescope.zip)")
+    p.add_argument("--force", action="store_true", help="replace an existing zip")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds one call of a student's function may take (default 10)")
+    p.add_argument("--no-variants", action="store_true",
+                   help="hidden tests use the notebook's fixed seeds for every student")
+    p.add_argument("--source", help="folder of <id>/<id>.ipynb instructor notebooks "
+                   "(default: the course directory's, else the ones installed)")
+    p.set_defaults(func=cmd_gradescope)
+
+    p = sub.add_parser("report", help="an HTML report of an autograded assignment")
+    p.add_argument("assignment_id")
+    p.add_argument("--out", metavar="DIR", help="folder for <id>.html (default: "
+                   "<course dir>/reports)")
+    p.add_argument("--book-url", help="the published book, for the re-teach links "
+                   "(default: $COURSE_BOOK_URL, else the local _build/html)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -47,6 +47,9 @@ __all__ = ["CellResult", "allowed_imports", "grade_submission", "student_cells",
 #: course_pkg is called in the grader's process instead.
 COPYABLE = ("course_pkg._checks", "course_pkg.activations", "course_pkg.gradcheck")
 
+#: The marker of a test cell with hidden tests: those draw from the student's variant.
+HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+
 
 @dataclass(frozen=True)
 class CellResult:
@@ -203,6 +206,7 @@ def grade_submission(
     timeout: float = 10.0,
     load_timeout: float = 60.0,
     released: Mapping[str, Any] | None = None,
+    variant: grading.Variant | None = None,
 ) -> list[CellResult]:
     """Score every test cell of ``source`` against the code of ``submitted``.
 
@@ -220,6 +224,10 @@ def grade_submission(
     released : dict, optional
         The student version as released: a test cell of ``submitted`` that is
         missing or differs from it scores 0 (see :func:`tampered_tests`).
+    variant : grading.Variant, optional
+        The student's variant (:func:`course_pkg.grading.variant`): the hidden
+        test cells draw their random inputs from it, and their output names
+        it. Without it every test uses the notebook's fixed seeds.
 
     Returns
     -------
@@ -244,7 +252,8 @@ def grade_submission(
                 for c in tests]
     try:
         for cell in tests:
-            result = _run_test(cell, proc, grader_names)
+            hidden = variant if HIDDEN_MARK in _source(cell) else None
+            result = _run_test(cell, proc, grader_names, hidden)
             if result.grade_id in tampered:
                 result = CellResult(result.grade_id, 0.0, result.max_score, "tampered",
                                     tampered[result.grade_id], result.output)
@@ -255,14 +264,17 @@ def grade_submission(
 
 
 def _run_test(cell: Mapping[str, Any], proc: StudentProcess,
-              grader_names: Mapping[str, Any]) -> CellResult:
+              grader_names: Mapping[str, Any],
+              variant: grading.Variant | None = None) -> CellResult:
     md = _nbgrader(cell)
     grade_id, points = str(md.get("grade_id")), float(md.get("points", 0))
     out = io.StringIO()
+    if variant is not None:
+        out.write(f"[{variant.describe()}]\n")
     try:
         namespace: dict[str, Any] = {**grader_names, "np": np, "grading": grading}
         namespace.update({name: proc.function(name) for name in proc.functions})
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), grading.use_variant(variant):
             exec(compile(_source(cell), f"<test {grade_id}>", "exec"), namespace)
     except StudentTimeout as stop:
         return CellResult(grade_id, 0.0, points, "timeout", stop.reason, _clip(out.getvalue()))

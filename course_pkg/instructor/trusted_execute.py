@@ -11,6 +11,10 @@ passing one), so nbgrader's own bookkeeping (gradebook, late penalties,
 feedback) works unchanged on scores it did not compute in the student's
 kernel.
 
+The hidden test cells run in the student's variant (``grading.variant`` of the
+student id and assignment, salted with ``$COURSE_VARIANT_SALT``): their
+random inputs, and so the expected values they print, are the student's own.
+
 By the time this runs, nbgrader's ``OverwriteCells`` has restored the test
 cells (hidden tests included) from the gradebook, so an edited or deleted
 test cell cannot change anything.
@@ -19,6 +23,7 @@ test cell cannot change anything.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from typing import Any
 
@@ -26,6 +31,7 @@ from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
+from .. import grading
 from .sandbox import student_launcher
 from .trusted import grade_submission, summary
 
@@ -76,6 +82,12 @@ class TrustedExecute(NbGraderPreprocessor):
     sandbox = Bool(True, help="Run the student's code in the grading sandbox (off only "
                               "for debugging: a warning says so).").tag(config=True)
 
+    variants = Bool(True, help="Draw the hidden tests' random inputs from a hash of the "
+                               "student id (per-student variants).").tag(config=True)
+    variant_salt = Unicode(os.environ.get("COURSE_VARIANT_SALT", ""),
+                           help="Course secret mixed into the variants' hash (default: "
+                                "$COURSE_VARIANT_SALT).").tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         root = pathlib.Path(self.course_root or ".").resolve()
@@ -85,9 +97,11 @@ class TrustedExecute(NbGraderPreprocessor):
         submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
                           "the submitted notebook")
         launcher = student_launcher() if self.sandbox else None
+        variant = (grading.variant(info["student"], info["assignment"], self.variant_salt)
+                   if self.variants else None)
         results = {r.grade_id: r for r in grade_submission(
             source, submitted, launcher=launcher, timeout=self.timeout,
-            load_timeout=self.load_timeout, released=released)}
+            load_timeout=self.load_timeout, released=released, variant=variant)}
         for cell in nb.cells:
             md = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and md.get("grade") and not md.get("solution"):

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 
 import nbformat
@@ -90,13 +91,14 @@ def _hidden_cells(source_nb: pathlib.Path) -> set[str]:
             if BEGIN_HIDDEN in c.source and "nbgrader" in c.metadata}
 
 
-def _scores(
-    root: pathlib.Path, aid: str, students: Sequence[str]
-) -> list[tuple[str, float, float]]:
-    from nbgrader.api import Gradebook, MissingEntry
+def _scores(root: pathlib.Path, aid: str,
+            students: Sequence[str]) -> list[tuple[str, float, float]]:
+    from nbgrader.api import MissingEntry
+
+    from .parallel import open_gradebook
 
     out = []
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with open_gradebook(root) as gb:
         for s in students:
             try:
                 sub = gb.find_submission(aid, s)
@@ -144,51 +146,125 @@ def _test_statuses(root: pathlib.Path, aid: str, student: str) -> dict[str, list
     return out
 
 
-def cmd_autograde(args) -> int:
-    """``course autograde ID``: trusted grading through nbgrader, then a summary.
-
-    Every test cell ends with a score and a reason: the summary lists the
-    students whose code timed out, crashed, changed a test cell or handed in
-    an unreadable notebook.
-    """
-    root = course_root(args)
-    aid = args.assignment_id
-    source_nb = check_assignment(root, aid)
+def _select_students(root: pathlib.Path, aid: str, wanted: Sequence[str] | None) -> list[str]:
     collected = submissions(root, aid)
     students = collected
-    if args.student:
-        unknown = sorted(set(args.student) - set(collected))
+    if wanted:
+        unknown = sorted(set(wanted) - set(collected))
         if unknown:
             raise CourseError(
                 f"unknown student(s) {', '.join(unknown)}: no submission of {aid} in "
                 f"{root / 'submitted'} (collected: {', '.join(collected[:10]) or 'none'}"
                 f"{', ...' if len(collected) > 10 else ''}).")
-        students = [s for s in collected if s in args.student]
+        students = [s for s in collected if s in wanted]
     if not students:
         raise CourseError(f"no submissions of {aid} in {root / 'submitted'}; run "
                           f"`course collect {aid} PATH` first.")
+    return students
+
+
+def _grade(root: pathlib.Path, aid: str, todo: list[str], payloads: dict, args,
+           jobs: int) -> tuple[list[str], dict[str, str]]:
+    """Grade ``todo`` (locally or on Dask); store each result; ``(graded, failures)``."""
+    from .parallel import grade_locally, write_result
+
+    graded: list[str] = []
+    failures: dict[str, str] = {}
+    if not todo:
+        return graded, failures
+    bar = progress(None, total=len(todo), unit="nb", desc="grading")
+
+    def on_result(result: dict) -> None:
+        if result["error"] is not None:
+            failures[result["student"]] = result["error"]
+        else:
+            write_result(root, aid, result)
+            graded.append(result["student"])
+        bar.update(1)
+
+    work = [payloads[s] for s in todo]
+    try:
+        if args.dask:
+            from .dask_backend import grade_on_cluster
+
+            grade_on_cluster(args.dask, work, on_result)
+        else:
+            grade_locally(work, jobs, on_result)
+    except KeyboardInterrupt:
+        bar.close()
+        say(f"Interrupted: {len(graded)} of {len(todo)} submission(s) graded and kept; "
+            f"run the same command again to continue.")
+        raise
+    finally:
+        bar.close()
+    return graded, failures
+
+
+def _record(root: pathlib.Path, aid: str, students: list[str], args) -> list[str]:
+    """nbgrader autograde over ``students`` only, from the stored results; its log."""
+    from .parallel import STATE_DIR, mark_pending, mark_recorded
+
+    others = sorted(set(submissions(root, aid)) - set(students))
+    argv = ["autograde", aid, "--force", f"--TrustedExecute.course_root={root}",
+            f"--TrustedExecute.timeout={args.timeout}",
+            f"--TrustedExecute.results_dir={root / STATE_DIR / aid}"]
+    if args.no_sandbox:
+        argv.append("--TrustedExecute.sandbox=False")
+    if others:
+        argv.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+    mark_pending(root, aid, students)
+    code, lines = run_nbgrader(root, *argv, progress_total=len(students),
+                               progress_pattern=r"Graded \S+ of ")
+    if code != 0:
+        raise nbgrader_failure("autograde", lines)
+    mark_recorded(root, aid, students)
+    return lines
+
+
+def cmd_autograde(args) -> int:
+    """``course autograde ID``: trusted grading in parallel, recorded by nbgrader, a summary.
+
+    The submissions are graded in ``-j`` local processes or on a Dask cluster
+    (``--dask``), each result stored as it arrives; nbgrader then records them
+    all in the gradebook (:mod:`.parallel`). A run that is interrupted continues
+    where it stopped. Every test cell ends with a score and a reason: the summary
+    lists the students whose code timed out, crashed, changed a test cell or
+    handed in an unreadable notebook, and any submission that could not be graded.
+    """
+    from .parallel import default_jobs, gradebook_url, plan
+
+    root = course_root(args)
+    aid = args.assignment_id
+    source_nb = check_assignment(root, aid)
+    students = _select_students(root, aid, args.student)
     if not (root / "release" / aid).exists():
         raise CourseError(f"{aid} was never released in {root}; run `course release {aid}`.")
     if args.timeout <= 0:
         raise CourseError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    jobs = getattr(args, "jobs", None) or default_jobs()
+    if jobs < 1:
+        raise CourseError(f"-j/--jobs must be at least 1, got {jobs}")
+    dask = getattr(args, "dask", None)
+    args.dask = dask
     if args.no_sandbox:
         say("WARNING: --no-sandbox: the students' code runs unconfined, with your user's "
             "rights, network and files. Use it only to debug the grader.")
     unreadable = _quarantine_unreadable(root, aid, students)
-    argv = ["autograde", aid, f"--TrustedExecute.course_root={root}",
-            f"--TrustedExecute.timeout={args.timeout}"]
-    if args.no_sandbox:
-        argv.append("--TrustedExecute.sandbox=False")
-    if args.student:
-        argv.append("--student=" + ",".join(students))
-    if args.force:
-        argv.append("--force")
-    say(f"Autograding {len(students)} submission(s) of {aid}, each in the grading sandbox "
-        f"with {args.timeout:g} s per call of a student's function.")
-    code, lines = run_nbgrader(root, *argv, progress_total=len(students),
-                               progress_pattern=r"Graded \S+ of |Skipping existing")
-    if code != 0:
-        raise nbgrader_failure("autograde", lines)
+    todo = plan(root, aid, students, timeout=args.timeout, sandbox=not args.no_sandbox,
+                force=args.force)
+    where = (f"on the Dask cluster {dask}" if dask
+             else f"in {jobs} parallel worker(s)" if jobs > 1 else "one after the other")
+    say(f"Autograding {len(students)} submission(s) of {aid}: {len(todo.grade)} to grade "
+        f"{where}, each in the grading sandbox with {args.timeout:g} s per call of a "
+        f"student's function" + (f"; {len(todo.record)} graded earlier, to record"
+                                 if todo.record else "")
+        + (f"; {len(todo.done)} already autograded, skipped (--force to regrade)"
+           if todo.done else "") + ".")
+    start = time.perf_counter()
+    graded, failures = _grade(root, aid, todo.grade, todo.payloads, args, jobs)
+    grading_seconds = time.perf_counter() - start
+    to_record = sorted(todo.record + graded)
+    lines = _record(root, aid, to_record, args) if to_record else []
     notes = []
     current = "?"
     hidden = _hidden_cells(source_nb)
@@ -201,7 +277,8 @@ def cmd_autograde(args) -> int:
             notes.append(f"{current}: the {m.group(1)} of locked cell {m.group(2)} was "
                          "changed; nbgrader restored it from the source")
     problems: dict[str, list[str]] = {}
-    for s, score, max_score in _scores(root, aid, students):
+    url = gradebook_url(root)
+    for s, score, max_score in _scores(root, aid, [s for s in students if s not in failures]):
         statuses = _test_statuses(root, aid, s)
         detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(statuses.items())
                            if k != "failed")
@@ -212,13 +289,34 @@ def cmd_autograde(args) -> int:
     for s, reason in unreadable.items():
         say(f"  {s:<20} 0: {reason}")
         problems.setdefault("unreadable notebook", []).append(s)
+    for s in todo.missing:
+        if s not in unreadable:
+            problems.setdefault("no notebook", []).append(s)
     for note in notes:
         say(f"  note: {note}")
     for status, who in sorted(problems.items()):
         say(f"  {status}: {len(who)} student(s): {', '.join(sorted(who))}")
+    total = time.perf_counter() - start
+    say(f"Done in {total:.1f} s: {len(graded)} graded"
+        + (f" ({grading_seconds / len(graded):.2f} s per notebook of grading {where})"
+           if graded else "")
+        + f", {len(to_record)} recorded in the gradebook, {len(todo.done)} skipped "
+        f"(already autograded), {len(failures)} failed.")
+    for s, reason in sorted(failures.items()):
+        say(f"  NOT GRADED {s}: {reason}")
+    where_db = root / "gradebook.db" if url.startswith("sqlite") else _redact(url)
     say(f"Autograded notebooks are in {root / 'autograded'}/<student>/{aid}/; scores are in "
-        f"{root / 'gradebook.db'}. Next: course feedback {aid}")
+        f"{where_db}. Next: course feedback {aid}")
+    if failures:
+        say(f"{len(failures)} submission(s) could not be graded (listed above); fix the cause "
+            "and run the same command again: only they are graded.")
+        return 1
     return 0
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def cmd_feedback(args) -> int:

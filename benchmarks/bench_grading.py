@@ -119,7 +119,11 @@ def stop_dask(procs) -> None:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
     for p in procs:
-        p.wait(timeout=30)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def main() -> None:
@@ -154,6 +158,7 @@ def main() -> None:
                 try:
                     times[workers] = course("--course-dir", root, "autograde", AID, "--force",
                                             "--dask", address)
+                    print(f"Dask, {workers} worker(s): {times[workers]:.1f} s", flush=True)
                 finally:
                     stop_dask(procs)
             print(f"Dask, class of {n} (course autograde --dask, end to end): 1 worker "

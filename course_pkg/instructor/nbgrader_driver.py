@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import nbformat
 
@@ -28,8 +28,9 @@ __all__ = ["cmd_autograde", "cmd_export", "cmd_feedback", "cmd_release", "nbgrad
 
 
 def run_nbgrader(root: pathlib.Path, *argv: str, progress_total: int = 0,
-                 progress_pattern: str | None = None) -> tuple[int, list[str]]:
-    """Run nbgrader in ``root``; return its exit code and log lines."""
+                 progress_pattern: str | None = None,
+                 on_line: Callable[[str], None] | None = None) -> tuple[int, list[str]]:
+    """Run nbgrader in ``root``; return its exit code and log lines (``on_line`` sees each)."""
     cmd = [sys.executable, "-m", "nbgrader", *argv, f"--CourseDirectory.root={root}"]
     env = dict(os.environ)
     # nbgrader runs `alembic` (its database migrations) from PATH: use this environment's
@@ -41,6 +42,8 @@ def run_nbgrader(root: pathlib.Path, *argv: str, progress_total: int = 0,
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line.rstrip("\n"))
+        if on_line is not None:
+            on_line(line)
         if bar is not None and progress_pattern and re.search(progress_pattern, line):
             bar.update(1)
     code = proc.wait()
@@ -200,24 +203,61 @@ def _grade(root: pathlib.Path, aid: str, todo: list[str], payloads: dict, args,
     return graded, failures
 
 
-def _record(root: pathlib.Path, aid: str, students: list[str], args) -> list[str]:
-    """nbgrader autograde over ``students`` only, from the stored results; its log."""
+def _record(root: pathlib.Path, aid: str, students: list[str], args, jobs: int) -> list[str]:
+    """nbgrader autograde over ``students`` only, from the stored results; its log lines.
+
+    nbgrader's own bookkeeping (restoring cells, the gradebook) costs about as much
+    per notebook as the grading: with ``jobs > 1`` it runs in ``jobs`` nbgrader
+    processes on disjoint shards of the students, at the same time (short
+    transactions on the same gradebook; SQLite serialises them, PostgreSQL runs them
+    side by side). A shard that fails (a locked SQLite database, say) is recorded
+    again on its own afterwards; every student is marked recorded only once its
+    shard succeeded, so an interrupted recording is redone by the next run.
+    """
+    import threading
+
     from .parallel import STATE_DIR, mark_pending, mark_recorded
 
-    others = sorted(set(submissions(root, aid)) - set(students))
-    argv = ["autograde", aid, "--force", f"--TrustedExecute.course_root={root}",
+    collected = set(submissions(root, aid))
+    base = ["autograde", aid, "--force", f"--TrustedExecute.course_root={root}",
             f"--TrustedExecute.timeout={args.timeout}",
             f"--TrustedExecute.results_dir={root / STATE_DIR / aid}"]
     if args.no_sandbox:
-        argv.append("--TrustedExecute.sandbox=False")
-    if others:
-        argv.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+        base.append("--TrustedExecute.sandbox=False")
+
+    def argv(shard: list[str]) -> list[str]:
+        others = sorted(collected - set(shard))
+        return base + (["--CourseDirectory.student_id_exclude=" + ",".join(others)]
+                       if others else [])
+
     mark_pending(root, aid, students)
-    code, lines = run_nbgrader(root, *argv, progress_total=len(students),
-                               progress_pattern=r"Graded \S+ of ")
-    if code != 0:
-        raise nbgrader_failure("autograde", lines)
-    mark_recorded(root, aid, students)
+    shards = [students[k::jobs] for k in range(min(jobs, len(students)))]
+    bar = progress(None, total=len(students), unit="nb", desc="recording")
+    lock = threading.Lock()
+    outcome: dict[int, tuple[int, list[str]]] = {}
+
+    def run(k: int) -> None:
+        def tick(line: str) -> None:
+            if re.search(r"Graded \S+ of ", line):
+                with lock:
+                    bar.update(1)
+        outcome[k] = run_nbgrader(root, *argv(shards[k]), on_line=tick)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(shards))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bar.close()
+    lines: list[str] = []
+    for k, shard in enumerate(shards):
+        code, shard_lines = outcome.get(k, (1, ["the recording thread died"]))
+        if code != 0:  # once more, alone
+            code, shard_lines = run_nbgrader(root, *argv(shard))
+            if code != 0:
+                raise nbgrader_failure("autograde", shard_lines)
+        mark_recorded(root, aid, shard)
+        lines.extend(shard_lines)
     return lines
 
 
@@ -264,7 +304,7 @@ def cmd_autograde(args) -> int:
     graded, failures = _grade(root, aid, todo.grade, todo.payloads, args, jobs)
     grading_seconds = time.perf_counter() - start
     to_record = sorted(todo.record + graded)
-    lines = _record(root, aid, to_record, args) if to_record else []
+    lines = _record(root, aid, to_record, args, jobs) if to_record else []
     notes = []
     current = "?"
     hidden = _hidden_cells(source_nb)

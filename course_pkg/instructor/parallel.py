@@ -53,6 +53,8 @@ __all__ = [
     "grade_payload",
     "gradebook_url",
     "make_payload",
+    "mark_pending",
+    "mark_recorded",
     "open_gradebook",
     "plan",
     "read_result",

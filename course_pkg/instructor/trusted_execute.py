@@ -85,14 +85,16 @@ class TrustedExecute(NbGraderPreprocessor):
         info = resources["nbgrader"]
         root = pathlib.Path(self.course_root or ".").resolve()
         name = f"{info['notebook']}.ipynb"
-        source = _read(root / "source" / info["assignment"] / name, "the instructor's notebook")
-        released = _read(root / "release" / info["assignment"] / name, "the released notebook")
-        submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
-                          "the submitted notebook")
         stored = self._stored(info["student"])
-        if stored is not None:
+        if stored is not None:  # graded by course autograde's workers (parallel.py)
             results = {r.grade_id: r for r in stored}
         else:
+            source = _read(root / "source" / info["assignment"] / name,
+                           "the instructor's notebook")
+            released = _read(root / "release" / info["assignment"] / name,
+                             "the released notebook")
+            submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
+                              "the submitted notebook")
             launcher = student_launcher() if self.sandbox else None
             results = {r.grade_id: r for r in grade_submission(
                 source, submitted, launcher=launcher, timeout=self.timeout,

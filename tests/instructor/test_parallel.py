@@ -164,6 +164,9 @@ def test_plan_sorts_students_by_what_is_left_to_do(tmp_path):
     (tmp_path / "submitted" / "d" / AID / f"{AID}.ipynb").unlink()
     first = parallel.plan(tmp_path, AID, ["a", "b", "c", "d"], timeout=10, sandbox=True,
                           force=False)
+    assert isinstance(first, parallel.Plan)
+    assert first.payloads["a"] == parallel.make_payload(tmp_path, AID, "a", timeout=10,
+                                                        sandbox=True)
     assert (first.grade, first.record, first.done, first.missing) == (["a", "b", "c"], [], [],
                                                                       ["d"])
     for s in ("a", "b"):

@@ -17,7 +17,7 @@ PORT ?= 8000
 help:
 	@echo "make help          list the targets (this text)"
 	@echo "make env           create .venv with the pinned dependencies and course_pkg (editable)"
-	@echo "make system-deps   install Debian's chromium for the browser tests (as root)"
+	@echo "make system-deps   install Debian's chromium, bubblewrap and postgresql for the tests (as root)"
 	@echo "make book-prereqs  vendor MathJax, write the student notebooks, guard the book cache"
 	@echo "make book          set up .venv and build the book into _build/html (chapters run in parallel)"
 	@echo "make book-cold     build the book from scratch (clears _build and the cache)"
@@ -40,8 +40,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP)
 
-# Debian's chromium for the browser tests (never `playwright install`) and
-# bubblewrap for the grading sandbox (course_pkg/instructor/sandbox.py).
+# Debian's chromium for the browser tests (never `playwright install`),
+# bubblewrap for the grading sandbox (course_pkg/instructor/sandbox.py) and
+# postgresql for the PostgreSQL gradebook tests (the test fixture starts its own
+# server in a temporary directory; the Debian service is not used).
 system-deps:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -53,6 +55,11 @@ system-deps:
 		echo "installing Debian's bubblewrap for the grading sandbox"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	else echo "note: /usr/bin/bwrap is missing; student kernels would run without the grading sandbox and the sandbox tests are skipped (apt-get install bubblewrap)"; fi
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's postgresql for the PostgreSQL gradebook tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "note: PostgreSQL is missing; the PostgreSQL gradebook tests are skipped (apt-get install postgresql)"; fi
 
 # The book's prerequisites: MathJax vendored from the npm registry (the site
 # loads nothing from outside itself) and the student notebooks it links to.
@@ -105,6 +112,7 @@ bench: env
 	$(PY) benchmarks/bench_trusted_grading.py
 	$(PY) benchmarks/bench_sandbox.py
 	$(PY) benchmarks/bench_cli_startup.py
+	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_book_build.py
 
 clean:

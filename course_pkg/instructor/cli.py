@@ -5,7 +5,7 @@ Instructor (on a course directory made by ``course init``, nbgrader's layout)::
     course init ~/lstm-course              # course directory outside the repository
     course --course-dir ~/lstm-course release 01_forget_gate --due 2027-01-15T23:59
     course --course-dir ~/lstm-course collect 01_forget_gate submissions.zip
-    course --course-dir ~/lstm-course autograde 01_forget_gate
+    course --course-dir ~/lstm-course autograde 01_forget_gate   # -j N, --dask tcp://...
     course --course-dir ~/lstm-course feedback 01_forget_gate
     course --course-dir ~/lstm-course export --csv grades.csv  # --format canvas|moodle|...
     course --course-dir ~/lstm-course report 01_forget_gate
@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--course-id", default="lstm-attention")
     p.add_argument("--source", help="folder of <id>/<id>.ipynb instructor notebooks "
                    "(default: the ones installed with course_pkg)")
+    p.add_argument("--db", metavar="URL",
+                   help="gradebook database (nbgrader's db_url), e.g. "
+                        "postgresql://grader@dbhost/course for several graders or machines "
+                        "(default: sqlite gradebook.db in the course directory)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("release", help="generate the student version of an assignment")
@@ -116,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds one call of a student's function may take (default 10)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run the students' code unconfined (debugging only)")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="grade in N parallel sandboxed workers (default: the number of "
+                        "CPUs); an interrupted run continues where it stopped")
+    p.add_argument("--dask", metavar="tcp://HOST:PORT",
+                   help="grade on the workers of this Dask distributed scheduler instead")
     p.set_defaults(func=cmd_autograde)
 
     p = sub.add_parser("feedback", help="write the feedback HTML (hidden tests removed)")

@@ -99,9 +99,22 @@ def submissions(root: pathlib.Path, aid: str, folder: str = "submitted") -> list
     return sorted(p.name for p in base.iterdir() if (p / aid).is_dir() and any((p / aid).iterdir()))
 
 
+def _db_config(url: str) -> str:
+    """The nbgrader_config.py lines of ``course init --db URL`` (a shared gradebook)."""
+    if not re.match(r"^(sqlite|postgresql|postgresql\+\w+|mysql\+\w+)://", url):
+        raise CourseError(f"--db must be a database URL such as "
+                          f"postgresql://USER@HOST:PORT/DBNAME or sqlite:////path/gradebook.db, "
+                          f"got {url!r}")
+    return ("# The gradebook is shared (course init --db): keep a password out of this file,\n"
+            "# in ~/.pgpass or PGPASSWORD.\n"
+            f"c.CourseDirectory.db_url = {url!r}\n")
+
+
 def cmd_init(args) -> int:
     """``course init DIR``: write nbgrader_config.py and link (or copy) the source notebooks."""
     root = pathlib.Path(args.dir).expanduser().resolve()
+    db = getattr(args, "db", None)
+    db_lines = _db_config(db) if db else ""
     assignments = (pathlib.Path(args.source).resolve() if args.source
                    else packaged_assignments())
     if not assignments.is_dir():
@@ -131,7 +144,7 @@ def cmd_init(args) -> int:
     else:
         source.symlink_to(assignments, target_is_directory=True)
         how = f"a link to {assignments}"
-    text = CONFIG_TEMPLATE.format(root=str(root), course_id=args.course_id)
+    text = CONFIG_TEMPLATE.format(root=str(root), course_id=args.course_id) + db_lines
     tmp_cfg = root / ".nbgrader_config.py.tmp"
     tmp_cfg.write_text(text, encoding="utf-8")
     tmp_cfg.replace(root / "nbgrader_config.py")
@@ -139,5 +152,7 @@ def cmd_init(args) -> int:
     say(f"Created course directory {root}")
     say(f"  nbgrader_config.py   course id {args.course_id!r}")
     say(f"  source/              {how} ({len(ids)} assignments: {', '.join(ids)})")
+    if db:
+        say(f"  gradebook            {db.split('@')[-1] if '@' in db else db} (--db)")
     say(f"Next: export COURSE_DIR={root}; course release {ids[0] if ids else 'ID'}")
     return 0

@@ -49,7 +49,7 @@ import tempfile
 
 from .coursedir import course_root
 from .errors import CourseError, say
-from .roster import Roster, default_roster, open_gradebook
+from .roster import Roster, default_roster, has_gradebook, open_gradebook
 
 __all__ = ["CANVAS_HEADER", "EXIT_INCOMPLETE", "FORMATS", "MOODLE_HEADER", "cmd_export",
            "gather", "render"]
@@ -127,7 +127,7 @@ def gather(root: pathlib.Path, roster: Roster | None = None,
     """
     from nbgrader.api import MissingEntry
 
-    if not (root / "gradebook.db").exists():
+    if not has_gradebook(root):
         raise CourseError(f"no gradebook in {root}: release an assignment and autograde "
                           "some submissions first.")
     with open_gradebook(root) as gb:

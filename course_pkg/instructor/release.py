@@ -21,7 +21,7 @@ import pathlib
 
 from .coursedir import check_assignment, course_root, source_dir, submissions
 from .errors import CourseError, progress, say
-from .roster import open_gradebook
+from .roster import has_gradebook, open_gradebook
 from .timestamps import describe, parse_time, utc_naive
 
 __all__ = ["cmd_release", "set_due_date"]
@@ -42,7 +42,7 @@ def set_due_date(root: pathlib.Path, aid: str, due: dt.datetime | None) -> None:
 
 def due_date(root: pathlib.Path, aid: str) -> dt.datetime | None:
     """Assignment ``aid``'s due date (aware UTC), or None."""
-    if not (root / "gradebook.db").exists():
+    if not has_gradebook(root):
         return None
     from nbgrader.api import MissingEntry
 

@@ -38,6 +38,7 @@ import sys
 from dataclasses import dataclass, field
 
 from .errors import CourseError, say
+from .roster import gradebook_url, has_gradebook
 
 __all__ = ["ReportData", "book_link", "cmd_report", "collect", "render"]
 
@@ -131,12 +132,12 @@ def collect(root: pathlib.Path, aid: str) -> ReportData:
 
     data = ReportData(aid)
     catalogue = [(ex.name, m) for ex in exercises(aid) for m in ex.mistakes]
-    if not (root / "gradebook.db").is_file():
+    if not has_gradebook(root):
         raise CourseError(f"{root} has no gradebook.db: run `course autograde {aid}` first.")
     # nbgrader may run `alembic` (its migrations) from PATH: use this environment's
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get(
         "PATH", "")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         try:
             gb.find_assignment(aid)
         except MissingEntry:

@@ -238,8 +238,16 @@ def default_roster(root: pathlib.Path, given: str | None) -> Roster | None:
 
 
 def gradebook_url(root: pathlib.Path) -> str:
-    """The gradebook database of the course directory ``root``."""
-    return f"sqlite:///{root / 'gradebook.db'}"
+    """The gradebook database of the course directory ``root`` (``course init --db``)."""
+    from .parallel import gradebook_url as configured
+
+    return configured(root)
+
+
+def has_gradebook(root: pathlib.Path) -> bool:
+    """Whether ``root`` has a gradebook: a server database, or ``gradebook.db`` exists."""
+    url = gradebook_url(root)
+    return not url.startswith("sqlite") or (root / "gradebook.db").is_file()
 
 
 def open_gradebook(root: pathlib.Path):

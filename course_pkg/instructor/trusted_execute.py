@@ -33,7 +33,7 @@ from traitlets import Bool, Float, Unicode
 
 from .. import grading
 from .sandbox import student_launcher
-from .trusted import grade_submission, summary
+from .trusted import CellResult, grade_submission, summary
 
 __all__ = ["ENAME_STATUS", "TrustedExecute", "verdict_output"]
 
@@ -81,6 +81,11 @@ class TrustedExecute(NbGraderPreprocessor):
         config=True)
     sandbox = Bool(True, help="Run the student's code in the grading sandbox (off only "
                               "for debugging: a warning says so).").tag(config=True)
+    results_dir = Unicode(
+        "", help="A folder of <student>.json results already computed by "
+                 "course_pkg.instructor.parallel (course autograde -j/--dask): a student "
+                 "with one is not graded again, its stored verdicts are written.").tag(
+        config=True)
 
     variants = Bool(True, help="Draw the hidden tests' random inputs from a hash of the "
                                "student id (per-student variants).").tag(config=True)
@@ -92,16 +97,22 @@ class TrustedExecute(NbGraderPreprocessor):
         info = resources["nbgrader"]
         root = pathlib.Path(self.course_root or ".").resolve()
         name = f"{info['notebook']}.ipynb"
-        source = _read(root / "source" / info["assignment"] / name, "the instructor's notebook")
-        released = _read(root / "release" / info["assignment"] / name, "the released notebook")
-        submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
-                          "the submitted notebook")
-        launcher = student_launcher() if self.sandbox else None
-        variant = (grading.variant(info["student"], info["assignment"], self.variant_salt)
-                   if self.variants else None)
-        results = {r.grade_id: r for r in grade_submission(
-            source, submitted, launcher=launcher, timeout=self.timeout,
-            load_timeout=self.load_timeout, released=released, variant=variant)}
+        stored = self._stored(info["student"])
+        if stored is not None:  # graded by course autograde's workers (parallel.py)
+            results = {r.grade_id: r for r in stored}
+        else:
+            source = _read(root / "source" / info["assignment"] / name,
+                           "the instructor's notebook")
+            released = _read(root / "release" / info["assignment"] / name,
+                             "the released notebook")
+            submitted = _read(root / "submitted" / info["student"] / info["assignment"] / name,
+                              "the submitted notebook")
+            launcher = student_launcher() if self.sandbox else None
+            variant = (grading.variant(info["student"], info["assignment"], self.variant_salt)
+                       if self.variants else None)
+            results = {r.grade_id: r for r in grade_submission(
+                source, submitted, launcher=launcher, timeout=self.timeout,
+                load_timeout=self.load_timeout, released=released, variant=variant)}
         for cell in nb.cells:
             md = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and md.get("grade") and not md.get("solution"):
@@ -112,3 +123,12 @@ class TrustedExecute(NbGraderPreprocessor):
         self.log.info("Graded %s of %s: %s", info["student"], info["assignment"],
                       summary(list(results.values())))
         return nb, resources
+
+    def _stored(self, student: str) -> list[CellResult] | None:
+        if not self.results_dir:
+            return None
+        path = pathlib.Path(self.results_dir) / f"{student}.json"
+        if not path.is_file():
+            return None
+        results = json.loads(path.read_text(encoding="utf-8")).get("results")
+        return None if results is None else [CellResult(**r) for r in results]

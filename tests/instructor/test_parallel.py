@@ -67,8 +67,14 @@ def graded_twice(make_class):
 def test_parallel_scores_equal_serial_scores(graded_twice):
     g = graded_twice
     assert set(g["rows1"]) == set(CLASS)
-    assert g["rows2"] == g["rows1"]  # one row per student, the same score
-    assert all(len(v) == 1 for v in g["rows2"].values())
+    assert all(len(v) == 1 for v in g["rows2"].values())  # one row per student
+    # the same score for every student whose code does not race the sandbox's limits;
+    # the fork bomb's score depends on when its processes die, but never exceeds
+    # the plain wrong answer's (bo) in either run
+    assert {s: v for s, v in g["rows2"].items() if s != "bomb"} == \
+        {s: v for s, v in g["rows1"].items() if s != "bomb"}
+    assert g["rows1"]["bomb"][0] <= g["rows1"]["bo"][0]
+    assert g["rows2"]["bomb"][0] <= g["rows2"]["bo"][0]
     # the same verdict per test cell (the fork bomb's own process dies at a moment of
     # its own choosing, so which of its cells reads "crashed" is its business)
     assert {s: v for s, v in g["nb2"].items() if s != "bomb"} == \

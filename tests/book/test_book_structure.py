@@ -431,7 +431,7 @@ def _self_check(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-@pytest.mark.parametrize("name", list(CHAPTERS.values()))
+@pytest.mark.parametrize("name", [*CHAPTERS.values(), *PROJECTS])
 def test_chapter_has_a_quick_self_check_with_folded_answers(name):
     text = read_chapter(name)
     section = _self_check(text)

@@ -17,7 +17,8 @@ ALL = grading.exercises()
 MISTAKES = [(ex.name, m.key) for ex in ALL for m in ex.mistakes]
 UNSTABLE = {"unstable_sigmoid", "unstable_tanh", "unstable_softmax", "shift_only_when_masked"}
 #: Mistakes that show only on some shapes: the dimensions that reveal them.
-REVEALING_DIMS = {"shift_only_when_masked": {"masked": 0}}
+# a longer prompt, so that reading only its last character changes the draws
+REVEALING_DIMS = {"shift_only_when_masked": {"masked": 0}, "prompt_last_only": {"P": 6}}
 
 
 def _scale(key: str) -> float:
@@ -27,8 +28,11 @@ def _scale(key: str) -> float:
 def test_every_assignment_has_exercises():
     names = {ex.assignment for ex in ALL}
     assert names == set(grading.ASSIGNMENTS) - {"06_lstm_backward"} | {"06_lstm_backward"}
+    # the gate and attention exercises catalogue at least six mistakes each; the
+    # char-LM's five smaller functions at least two each and fifteen together
     for ex in ALL:
-        assert len(ex.mistakes) >= 6, ex.name
+        assert len(ex.mistakes) >= (2 if ex.assignment == "09_char_lm" else 6), ex.name
+    assert sum(len(ex.mistakes) for ex in ALL if ex.assignment == "09_char_lm") >= 15
 
 
 @pytest.mark.parametrize("name", [ex.name for ex in ALL])

@@ -51,11 +51,11 @@ def test_check_known_compares_with_hand_computed_answer():
 
 
 def test_catalogue_assembles_every_catalogue_in_course_order():
-    from course_pkg.grading import attention, catalogue, gates, gru, lstm
+    from course_pkg.grading import attention, catalogue, charlm, gates, gru, lstm
 
-    assert catalogue.CATALOGUES == (gates, lstm, gru, attention)
+    assert catalogue.CATALOGUES == (gates, lstm, gru, attention, charlm)
     assert catalogue.EXERCISES == (*gates.EXERCISES, *lstm.EXERCISES, *gru.EXERCISES,
-                                   *attention.EXERCISES)
+                                   *attention.EXERCISES, *charlm.EXERCISES)
     names = [ex.name for ex in catalogue.EXERCISES]
     assert len(set(names)) == len(names)
     order = [grading.ASSIGNMENTS.index(ex.assignment) for ex in catalogue.EXERCISES]

@@ -104,6 +104,7 @@ class StudentProcess:
         self.timeout, self.load_timeout = float(timeout), float(load_timeout)
         self.env = env if env is not None else {
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+            "FONTCONFIG_FILE": "/etc/fonts/fonts.conf",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HOME": "/tmp"}
         self.load_errors: list[tuple[int, str]] = []
         self.functions: list[str] = []

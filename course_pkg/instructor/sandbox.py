@@ -384,7 +384,9 @@ def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: 
         raise SandboxError(f"bubblewrap is missing: {policy.bwrap!r} ({APT_HINT})")
     workdir = policy.workdir
     args = [bwrap, *_namespace_args(root), "--die-with-parent", "--new-session",
-            "--hostname", "sandbox", *_system_binds(),
+            "--hostname", "sandbox",
+            # bwrap (as root) would make /etc 0700 and the student could read nothing in it
+            "--perms", "0755", "--dir", "/etc", *_system_binds(),
             "--ro-bind", os.path.join(state_dir, "etc", "passwd"), "/etc/passwd",
             "--ro-bind", os.path.join(state_dir, "etc", "group"), "/etc/group",
             "--proc", "/proc", "--dev", "/dev",
@@ -401,6 +403,7 @@ def sandbox_command(kernel_cmd: list[str], *, policy: SandboxPolicy, state_dir: 
         args.extend([flag, src, dest])
         made.add(dest)
 
+    bind("--ro-bind", os.path.join(state_dir, "etc", "fonts.conf"), "/etc/fonts/fonts.conf")
     bound = ["/usr"]
     for path in _python_paths(kernel_cmd[0]) + _package_dirs(policy.expose_packages):
         if not _is_within(path, bound):
@@ -501,6 +504,11 @@ def prepare_state(state: str, ipc: str, policy: SandboxPolicy) -> None:
         f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
         f"student:x:{uid}:{gid}:student:{policy.workdir}:/usr/sbin/nologin\n")
     pathlib.Path(etc, "group").write_text(f"root:x:0:\nstudent:x:{gid}:\n")
+    # fontconfig's own configuration (the host may have none): without it matplotlib's
+    # first font scan writes "Fontconfig error" into the student's notebook
+    pathlib.Path(etc, "fonts.conf").write_text(
+        "<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts</dir>\n"
+        "  <cachedir>/tmp/fontconfig</cachedir>\n</fontconfig>\n")
     if root:
         for dirpath, _, files in os.walk(state):
             os.chmod(dirpath, 0o755)
@@ -684,6 +692,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"]),
             "HOME": home, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+            "FONTCONFIG_FILE": "/etc/fonts/fonts.conf",  # written by prepare_state
             "IPYTHONDIR": "/tmp/ipython", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             # ipykernel ignores a parent pid of 1 (no parent poller, no console banner)
             "JPY_PARENT_PID": "1",

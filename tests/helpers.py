@@ -55,13 +55,17 @@ def solution_body(nb: nbformat.NotebookNode, grade_id: str) -> str:
     raise KeyError(grade_id)
 
 
-def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None
-                   ) -> list[TestResult]:
+def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = None,
+                   variant=None) -> list[TestResult]:
     """Run the code cells with ``exec`` in one namespace and score the grade cells.
 
     Much faster than a kernel (no start-up); IPython magics are not
-    supported. Warnings are not counted as failures.
+    supported. Warnings are not counted as failures. With ``variant`` (a
+    ``grading.Variant``) the hidden test cells run in it, as the trusted grader
+    runs them.
     """
+    from course_pkg import grading
+
     namespace: dict[str, Any] = {"__name__": "__main__"}
     results = []
     old = os.getcwd()
@@ -74,7 +78,9 @@ def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = No
             error = ""
             try:
                 code = compile(cell.source, f"<cell {k}>", "exec")
-                exec(code, namespace)
+                hidden = is_grade_cell(cell) and BEGIN_HIDDEN in cell.source
+                with grading.use_variant(variant if hidden else None):
+                    exec(code, namespace)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 if not is_grade_cell(cell):

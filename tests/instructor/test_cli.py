@@ -217,7 +217,11 @@ def graded(tmp_path_factory, root):
                 write_notebook(fill(released, bodies), subs / student / aid / f"{aid}.ipynb")
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    results = run_in_process(fill(src, bodies) if bodies else _blank(src))
+                    # the hidden tests draw this student's variant, as autograde does
+                    variant = grading.variant(student, aid,
+                                              os.environ.get("COURSE_VARIANT_SALT", ""))
+                    results = run_in_process(fill(src, bodies) if bodies else _blank(src),
+                                             variant=variant)
                 expected[student, aid] = sum(r.points for r in results)
                 notes[student, aid] = note
             if aid == "01_forget_gate":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import pathlib
+import sys
 import traceback
 from typing import Any
 
@@ -93,4 +94,6 @@ def run_in_process(nb: nbformat.NotebookNode, cwd: str | os.PathLike | None = No
                                           hidden=BEGIN_HIDDEN in cell.source))
     finally:
         os.chdir(old)
+        if "matplotlib.pyplot" in sys.modules:  # a notebook's plots (09's loss curve)
+            sys.modules["matplotlib.pyplot"].close("all")
     return results

@@ -49,7 +49,7 @@ import tempfile
 
 from .coursedir import course_root
 from .errors import CourseError, say
-from .roster import Roster, default_roster, has_gradebook, open_gradebook
+from .roster import Roster, Student, default_roster, has_gradebook, open_gradebook
 
 __all__ = ["CANVAS_HEADER", "EXIT_INCOMPLETE", "FORMATS", "MOODLE_HEADER", "cmd_export",
            "gather", "render"]
@@ -68,21 +68,6 @@ DETAILED_HEADER = ("student_id", "assignment", "notebook", "cell", "score", "max
                    "status", "reason")
 FORMATS = ("long", "wide", "canvas", "moodle", "detailed")
 EXIT_INCOMPLETE = 3
-
-
-@dataclasses.dataclass
-class Person:
-    """A student as the export sees them: the gradebook's fields, completed by the class list."""
-
-    student_id: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    lms_id: str = ""
-    sis_user_id: str = ""
-    sis_login_id: str = ""
-    id_number: str = ""
-    section: str = ""
 
 
 @dataclasses.dataclass
@@ -119,7 +104,7 @@ def _aware(when: dt.datetime | None) -> dt.datetime | None:
 
 def gather(root: pathlib.Path, roster: Roster | None = None,
            only: list[str] | None = None) -> tuple[list[str], dict[str, float],
-                                                    list[Person], list[Result]]:
+                                                    list[Student], list[Result]]:
     """Read the gradebook: ``(assignment ids, max scores, people, results)``.
 
     Assignments sorted by id; students from the gradebook and the
@@ -139,15 +124,16 @@ def gather(root: pathlib.Path, roster: Roster | None = None,
                 raise CourseError(f"unknown assignment(s) {', '.join(unknown)} in the gradebook "
                                   f"(it has: {', '.join(known) or 'none'}).")
             assignments = [a for a in assignments if a.name in only]
-        people = {s.id: Person(s.id, s.first_name or "", s.last_name or "", s.email or "",
-                               s.lms_user_id or "") for s in gb.students}
+        # the gradebook's fields, completed by the class list
+        people = {s.id: Student(s.id, first_name=s.first_name or "",
+                                last_name=s.last_name or "", email=s.email or "",
+                                lms_id=s.lms_user_id or "") for s in gb.students}
         if roster is not None:
             for r in roster.students:
-                p = people.setdefault(r.student_id, Person(r.student_id))
-                for f in ("first_name", "last_name", "email", "lms_id", "sis_user_id",
-                          "sis_login_id", "id_number", "section"):
-                    if getattr(r, f):
-                        setattr(p, f, getattr(r, f))
+                p = people.setdefault(r.student_id, Student(r.student_id))
+                for f in dataclasses.fields(Student):
+                    if getattr(r, f.name):
+                        setattr(p, f.name, getattr(r, f.name))
         maxes = {a.name: float(a.max_score) for a in assignments}
         results = []
         for a in assignments:
@@ -206,7 +192,7 @@ def _statuses(root: pathlib.Path, sid: str, aid: str, notebook: str) -> dict[str
 
 
 def render(fmt: str, root: pathlib.Path, assignments: list[str], maxes: dict[str, float],
-           people: list[Person], results: list[Result], missing: str = "blank"
+           people: list[Student], results: list[Result], missing: str = "blank"
            ) -> tuple[str, list[str]]:
     """The CSV text of format ``fmt``, and warnings (students an LMS cannot match)."""
     buf = io.StringIO()

@@ -24,12 +24,12 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from course_pkg.instructor.dask_backend import LocalDaskCluster
 
 AID = "01_forget_gate"
 RIGHT = "return sigmoid(np.concatenate([h_prev, x], axis=1) @ W_f + b_f)"
@@ -89,43 +89,6 @@ def scores(root: pathlib.Path) -> list[float]:
         return sorted(s.score for s in gb.find_assignment(AID).submissions)
 
 
-def start_dask(workers: int, tmp: pathlib.Path):
-    dask = pathlib.Path(sys.executable).parent / "dask"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
-    log = open(tmp / "dask.log", "ab")
-    opts = dict(stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True)
-    procs = [subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port",
-                               str(port), "--no-dashboard"], **opts)]
-    procs += [subprocess.Popen([str(dask), "worker", address, "--nthreads", "1", "--no-nanny",
-                                "--no-dashboard", "--host", "127.0.0.1"], **opts)
-              for _ in range(workers)]
-    from distributed import Client
-
-    for _ in range(240):
-        try:
-            with Client(address, timeout=5) as client:
-                client.wait_for_workers(workers, timeout=60)
-            return address, procs
-        except (OSError, TimeoutError):
-            time.sleep(0.5)
-    raise RuntimeError("the Dask cluster did not start")
-
-
-def stop_dask(procs) -> None:
-    for p in reversed(procs):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[24, 200])
@@ -154,13 +117,12 @@ def main() -> None:
             root = tmp / f"class{n}" / "course"
             times = {}
             for workers in (1, 2):
-                address, procs = start_dask(workers, tmp)
-                try:
+                cluster_dir = tmp / f"dask{workers}"
+                cluster_dir.mkdir()
+                with LocalDaskCluster(workers, cluster_dir) as cluster:
                     times[workers] = course("--course-dir", root, "autograde", AID, "--force",
-                                            "--dask", address)
+                                            "--dask", cluster.address)
                     print(f"Dask, {workers} worker(s): {times[workers]:.1f} s", flush=True)
-                finally:
-                    stop_dask(procs)
             print(f"Dask, class of {n} (course autograde --dask, end to end): 1 worker "
                   f"{times[1]:.1f} s, 2 workers {times[2]:.1f} s, scaling "
                   f"{times[1] / times[2]:.2f}x")

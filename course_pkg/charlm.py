@@ -38,9 +38,10 @@ import numpy as np
 
 from ._checks import check_array
 from .experiments import single_threaded_blas
-from .losses import softmax_cross_entropy
+from .losses import readout_backward, readout_cross_entropy, softmax_cross_entropy
 from .lstm import init_lstm_params, lstm_backward, lstm_forward
 from .optim import adam_init, adam_step, clip_by_global_norm
+from .truncated import truncated_bptt_step
 
 __all__ = [
     "build_vocab",
@@ -240,15 +241,9 @@ def charlm_backward(dlogits: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
     then :func:`course_pkg.lstm.lstm_backward` with these :math:`\partial h_t`.
     """
     hs = cache["hs"]
-    T, N, H = hs.shape
-    check_array("dlogits", dlogits, (T, N, "V"), {})
-    grads_y = {
-        "W_y": hs.reshape(T * N, H).T @ dlogits.reshape(T * N, -1),  # (H, V)
-        "b_y": dlogits.sum(axis=(0, 1)),  # (V,)
-    }
-    dhs = dlogits @ cache["W_y"].T  # (T, N, H)
+    dhs, dW_y, db_y = readout_backward(dlogits, hs, cache["W_y"])  # (T, N, H), (H, V), (V,)
     _, _, _, grads = lstm_backward(dhs, cache["lstm"])
-    return {**grads, **grads_y}
+    return {**grads, "W_y": dW_y, "b_y": db_y}
 
 
 def charlm_loss_and_grads(params: dict[str, np.ndarray], inputs: np.ndarray,
@@ -271,10 +266,27 @@ def charlm_loss_and_grads(params: dict[str, np.ndarray], inputs: np.ndarray,
         Same keys and shapes as ``params``.
     state : (h, c)
         The final state (carry it into the next chunk).
+
+    Notes
+    -----
+    One step of :func:`course_pkg.truncated.truncated_bptt_step` on the one-hot
+    inputs, with the read-out's cross-entropy
+    (:func:`course_pkg.losses.readout_cross_entropy`) as the chunk's loss: the
+    gradient stops at ``(h0, c0)``.
     """
-    logits, state, cache = charlm_forward(inputs, h0, c0, params)
-    loss, dlogits = softmax_cross_entropy(logits, targets)
-    return loss, charlm_backward(dlogits, cache), state
+    V = params["W_y"].shape[1]
+    inputs = _check_ids("inputs", inputs, V)
+    check_array("targets", targets, inputs.shape, {}, dtype="int")
+    lstm_params = {k: v for k, v in params.items() if k not in ("W_y", "b_y")}
+
+    def chunk_loss(hs):  # hs (T, N, H): the read-out and its cross-entropy
+        loss, dhs, dW_y, db_y, _ = readout_cross_entropy(hs, params["W_y"], params["b_y"],
+                                                         targets)
+        return loss, dhs, {"W_y": dW_y, "b_y": db_y}
+
+    loss, grads, _, state = truncated_bptt_step(np.eye(V)[inputs], (h0, c0), lstm_params,
+                                                chunk_loss, "lstm")
+    return loss, grads, state
 
 
 def make_batches(ids: np.ndarray, seq_len: int, batch_size: int,
@@ -354,8 +366,10 @@ def train_charlm(
     Notes
     -----
     For each chunk :math:`k`: :math:`L_k, g, (h, c) = \text{loss\_and\_grads}(\theta,
-    x_k, y_k, h, c)`: the state :math:`(h, c)` is carried over from the previous chunk,
-    but treated as a constant (the gradient is truncated at the chunk's start); then
+    x_k, y_k, h, c)` (:func:`charlm_loss_and_grads`, one
+    :func:`course_pkg.truncated.truncated_bptt_step`): the state :math:`(h, c)` is
+    carried over from the previous chunk, but treated as a constant (the gradient is
+    truncated at the chunk's start); then
     :math:`g \leftarrow g \min(1, \tau / \lVert g \rVert)` **before**
     :math:`\theta \leftarrow \text{Adam}(\theta, g)`.
     """

@@ -1,5 +1,6 @@
-r"""Losses with their gradients: softmax cross-entropy (with a padding mask) and
-sigmoid binary cross-entropy.
+r"""Losses with their gradients: softmax cross-entropy (with a padding mask),
+sigmoid binary cross-entropy, and the linear read-out of hidden states scored
+by softmax cross-entropy (the usual loss of a recurrent language model).
 
 Both are computed from *logits*, never from probabilities, so that the
 log-sum-exp (softmax) and softplus (sigmoid) forms keep them finite for any
@@ -26,7 +27,12 @@ import numpy as np
 from ._checks import check_array
 from .activations import sigmoid
 
-__all__ = ["sigmoid_binary_cross_entropy", "softmax_cross_entropy"]
+__all__ = [
+    "readout_backward",
+    "readout_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+]
 
 
 def _batch_shape(ndim: int) -> tuple[str, ...]:
@@ -230,3 +236,95 @@ def sigmoid_binary_cross_entropy(
     loss = float(np.sum(per * weight))
     dlogits = (sigmoid(logits) - targets) * weight
     return loss, dlogits.astype(logits.dtype, copy=False)
+
+
+def readout_backward(dlogits: np.ndarray, hs: np.ndarray, W: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Backward of the linear read-out :math:`y_t = h_t W + b` of every hidden state.
+
+    Parameters
+    ----------
+    dlogits : ndarray of shape (T, N, V)
+        Gradient of the loss with respect to the read-out's outputs.
+    hs : ndarray of shape (T, N, H)
+        The hidden states that were read out.
+    W : ndarray of shape (H, V)
+
+    Returns
+    -------
+    dhs : ndarray of shape (T, N, H)
+    dW : ndarray of shape (H, V)
+    db : ndarray of shape (V,)
+
+    Notes
+    -----
+    .. math:: \partial h_t = \partial y_t W^\top, \quad
+        \partial W = \sum_t h_t^\top \partial y_t, \quad
+        \partial b = \sum_{t, n} \partial y_{tn}
+
+    See Also
+    --------
+    readout_cross_entropy
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    dims: dict[str, int] = {}
+    check_array("hs", hs, ("T", "N", "H"), dims)
+    check_array("W", W, ("H", "V"), dims)
+    check_array("dlogits", dlogits, ("T", "N", "V"), dims)
+    T, N, H = hs.shape
+    dW = hs.reshape(T * N, H).T @ dlogits.reshape(T * N, -1)  # (H, T N) @ (T N, V) -> (H, V)
+    return dlogits @ W.T, dW, dlogits.sum(axis=(0, 1))  # (T, N, H), (H, V), (V,)
+
+
+def readout_cross_entropy(
+    hs: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Read every hidden state out linearly, score it by softmax cross-entropy, and backward.
+
+    Parameters
+    ----------
+    hs : ndarray of shape (T, N, H)
+        Hidden states, time-major.
+    W : ndarray of shape (H, V)
+    b : ndarray of shape (V,)
+    targets : ndarray of int, shape (T, N)
+    mask : ndarray of bool, shape (T, N), optional
+        The positions that count (see :func:`softmax_cross_entropy`).
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy over the counted positions.
+    dhs : ndarray of shape (T, N, H)
+        Gradient with respect to ``hs``: what a recurrent backward pass takes
+        (the ``chunk_loss`` of :func:`course_pkg.truncated.truncated_bptt_step`).
+    dW : ndarray of shape (H, V)
+    db : ndarray of shape (V,)
+    logits : ndarray of shape (T, N, V)
+        The read-out's outputs :math:`y_t`.
+
+    Notes
+    -----
+    .. math:: y_t = h_t W + b, \qquad
+        L = -\frac{1}{M} \sum_{t, n} m_{tn}
+            \log \operatorname{softmax}(y_{tn})_{\text{target}_{tn}}
+
+    then :func:`readout_backward` with :math:`\partial L / \partial y`.
+
+    See Also
+    --------
+    softmax_cross_entropy, readout_backward
+    Book chapter 12, "Training recurrent networks in practice".
+    """
+    dims: dict[str, int] = {}
+    check_array("hs", hs, ("T", "N", "H"), dims)
+    check_array("W", W, ("H", "V"), dims)
+    check_array("b", b, ("V",), dims)
+    logits = hs @ W + b  # (T, N, V)
+    loss, dlogits = softmax_cross_entropy(logits, targets, mask)
+    dhs, dW, db = readout_backward(dlogits, hs, W)
+    return loss, dhs, dW, db, logits

@@ -46,11 +46,11 @@ import numpy as np
 from .. import cells
 from .._checks import check_count
 from ..init import orthogonal
-from ..losses import softmax_cross_entropy
+from ..losses import readout_cross_entropy
 from ..optim import adam_init, adam_step, clip_by_global_norm
 from ..stacked import init_stacked_params, stacked_backward, stacked_forward
 from ..truncated import truncated_bptt, truncated_bptt_step
-from . import single_threaded_blas
+from . import _map_runs, single_threaded_blas
 from .gradient_flow import exploding_gradients
 
 __all__ = [
@@ -111,14 +111,9 @@ def recall_stream(
 
 
 def _readout_loss(hs, W_out, b_out, y, mask):
-    """Softmax cross-entropy of a linear read-out of every hidden state, and its gradients."""
-    T, N, H = hs.shape
-    logits = hs.reshape(T * N, H) @ W_out + b_out  # (T N, V)
-    loss, dlogits = softmax_cross_entropy(logits, y.reshape(T * N), mask.reshape(T * N))
-    dhs = (dlogits @ W_out.T).reshape(T, N, H)  # (T, N, H)
-    grads = {"W_out": hs.reshape(T * N, H).T @ dlogits,  # (H, V)
-             "b_out": dlogits.sum(axis=0)}
-    return loss, dhs, grads, logits
+    """The read-out's cross-entropy with its gradients keyed by the parameters' names."""
+    loss, dhs, dW, db, logits = readout_cross_entropy(hs, W_out, b_out, y, mask)
+    return loss, dhs, {"W_out": dW, "b_out": db}, logits
 
 
 @single_threaded_blas
@@ -319,7 +314,7 @@ def train_recall(
 def recall_by_chunk(
     chunks: Sequence[int] = (2, 4, 6, 8, 12),
     delay: int = 6,
-    seeds: Sequence[int] = (0,),
+    seeds: Sequence[int] = (0, 1, 2),
     steps: int = 300,
 ) -> dict:
     r"""Held-out recall accuracy for every chunk length (and seed).
@@ -354,8 +349,12 @@ def recall_by_chunk(
     Book chapter 12, "Training recurrent networks in practice".
     """
     ks = np.array([check_count("chunk", k, 1) for k in chunks])
-    acc = np.array([[train_recall(int(k), delay, steps, seed)["accuracy"] for seed in seeds]
-                    for k in ks])
+    seeds = list(seeds)
+    # independent runs: in COURSE_EXPERIMENT_WORKERS processes if set, longest chunks first
+    runs = [(int(k), delay, steps, seed, 1.0, "default") for k in ks for seed in seeds]
+    acc = np.array([r["accuracy"] for r in _map_runs(_recall_from, runs,
+                                                     cost=[r[0] for r in runs])])
+    acc = acc.reshape(len(ks), len(seeds))  # (K, S)
     return {"chunk": ks, "accuracy": acc, "delay": delay, "chance": 0.25}
 
 
@@ -404,7 +403,7 @@ def clipping_sweep(
 def init_comparison(
     delay: int = 12,
     chunk: int = 16,
-    seeds: Sequence[int] = (0,),
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
     steps: int = 200,
     starts: Mapping[str, tuple[float, str]] | None = None,
 ) -> dict:
@@ -416,6 +415,8 @@ def init_comparison(
         The recall delay and the truncation length (longer than the delay,
         so that the task is learnable).
     seeds : sequence of int
+        One training run per start and seed (the seed draws the weights and
+        the data; every start sees the same data for a given seed).
     steps : int
         Updates per run.
     starts : dict, optional
@@ -426,8 +427,9 @@ def init_comparison(
     Returns
     -------
     dict
-        ``"labels"``: list of str; ``"accuracy"``: ndarray of shape (M, S);
-        ``"loss"``: list (per start) of lists (per seed) of per-chunk losses.
+        ``"labels"``: list of str; ``"accuracy"``: ndarray of shape (M, S), one
+        row per start and one column per seed; ``"loss"``: list (per start) of
+        lists (per seed) of per-chunk losses; ``"seeds"``: the seeds.
 
     Notes
     -----
@@ -443,13 +445,24 @@ def init_comparison(
         starts = {"forget bias 0": (0.0, "default"), "forget bias 1": (1.0, "default"),
                   "bias 1, Gaussian W_h": (1.0, "gaussian"),
                   "bias 1, orthogonal W_h": (1.0, "orthogonal")}
+    seeds = list(seeds)
+    # independent runs: in COURSE_EXPERIMENT_WORKERS processes if set
+    runs = iter(_map_runs(_recall_from, [(chunk, delay, steps, seed, fb, rec)
+                                         for fb, rec in starts.values() for seed in seeds]))
     acc, losses = [], []
-    for fb, rec in starts.values():
-        runs = [train_recall(chunk, delay, steps, seed, forget_bias=fb, recurrent=rec)
-                for seed in seeds]
-        acc.append([r["accuracy"] for r in runs])
-        losses.append([r["loss"] for r in runs])
-    return {"labels": list(starts), "accuracy": np.array(acc), "loss": losses}
+    for _ in starts:
+        per_seed = [next(runs) for _ in seeds]
+        acc.append([r["accuracy"] for r in per_seed])
+        losses.append([r["loss"] for r in per_seed])
+    return {"labels": list(starts), "accuracy": np.array(acc), "loss": losses,
+            "seeds": seeds}
+
+
+def _recall_from(chunk: int, delay: int, steps: int, seed: int, forget_bias: float,
+                 recurrent: str) -> dict:
+    """:func:`train_recall` with a given start, by position (for ``_map_runs``)."""
+    return train_recall(chunk, delay, steps, seed, forget_bias=forget_bias,
+                        recurrent=recurrent)
 
 
 @single_threaded_blas
@@ -530,6 +543,6 @@ def lookahead_comparison(
             losses.append(loss)
         Xe, ye, me = batch(np.random.default_rng([seed, 2]))
         _, _, logits = loss_and_grads(params, Xe, ye, me)
-        acc = float((np.argmax(logits, axis=1) == ye.reshape(-1)).mean())  # (T N,) compared
+        acc = float((np.argmax(logits, axis=2) == ye).mean())  # (T, N) compared
         result["bidirectional" if bi else "unidirectional"] = {"loss": losses, "accuracy": acc}
     return result

@@ -21,6 +21,12 @@ values a failing hidden test prints are that student's own. The trusted
 grader enters it around the hidden test cells; visible tests keep their
 fixed seeds.
 
+``IN_GRADER`` is False here. The trusted grader runs a submission's own cells
+with a stand-in for this package whose ``IN_GRADER`` is True (and which has no
+checks: the grader runs the tests itself), so a notebook can skip work that only
+the student needs to see, such as assignment 09's training demo:
+``if not grading.IN_GRADER: ...``.
+
 Example
 -------
 >>> from course_pkg import grading
@@ -47,8 +53,12 @@ from .checks import (
     explain,
 )
 
+#: True only in the trusted grader's stand-in for this package (see above).
+IN_GRADER = False
+
 __all__ = [
     "ASSIGNMENTS",
+    "IN_GRADER",
     "Exercise",
     "Mistake",
     "Variant",

@@ -67,6 +67,7 @@ def _build_package(channel: Channel, copied: list, remote: dict) -> None:
     pkg.__path__ = []  # a package with no files: only what is installed below exists
     sys.modules["course_pkg"] = pkg
     grading = _NoGrading("course_pkg.grading")
+    grading.IN_GRADER = True  # the notebook may skip its demos (course_pkg.grading.IN_GRADER)
     sys.modules["course_pkg.grading"] = grading
     pkg.grading = grading
     for name, source in copied:  # sent in dependency order

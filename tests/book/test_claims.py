@@ -555,10 +555,11 @@ def test_ch12_forget_bias_matters_more_than_the_recurrent_start():
     from course_pkg.experiments import practice
 
     r = practice.init_comparison()
+    assert len(r["seeds"]) == 5                          # "five times each"
     acc = r["accuracy"].mean(axis=1)
     assert r["labels"][0] == "forget bias 0" and r["labels"][1] == "forget bias 1"
-    assert acc[0] < 0.3                                  # bias 0 stays at chance
-    assert acc[1:].min() > acc[0] + 0.08                 # every bias-1 start learns something
+    assert r["accuracy"][0].max() < 0.3                  # bias 0 stays at chance, every seed
+    assert r["accuracy"][1:].min() > r["accuracy"][0].max() + 0.08  # every bias-1 run learns
     assert acc[1:].max() - acc[1:].min() < acc[1:].min() - acc[0]   # closer to each other
 
 

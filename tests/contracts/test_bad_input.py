@@ -339,6 +339,14 @@ def _cases() -> list[Case]:
                    "mask": np.ones((T, N), dtype=bool)}
     add(Case("sigmoid_binary_cross_entropy", losses.sigmoid_binary_cross_entropy, bce,
              ("mask",), ("logits",), ("targets",)))
+    readout = lambda: {"hs": _normal(T, N, H), "W": _normal(H, VT),  # noqa: E731
+                       "b": _normal(VT), **{k: v for k, v in ce().items() if k != "logits"}}
+    add(Case("readout_cross_entropy", losses.readout_cross_entropy, readout, ("W",),
+             ("targets",), ("hs",)))
+    readout_bw = lambda: {"dlogits": _normal(T, N, VT), "hs": _normal(T, N, H),  # noqa: E731
+                          "W": _normal(H, VT)}
+    add(Case("readout_backward", losses.readout_backward, readout_bw, ("W",), ("hs",),
+             ("dlogits",)))
     return cases
 
 

@@ -162,6 +162,19 @@ def test_reference_and_catalogues_are_not_importable(nb01, module):
                for r in results), summary(results)
 
 
+def test_in_grader_flag_is_true_only_while_the_grader_runs_the_cells(nb01):
+    """Notebooks skip their demos with ``if not grading.IN_GRADER`` (assignment 09)."""
+    from course_pkg import grading
+
+    assert grading.IN_GRADER is False
+    flagged = with_cell(nb01, "from course_pkg import grading\nSEEN = grading.IN_GRADER\n")
+    flagged = with_solution(flagged, "forget_gate",
+                            "assert SEEN is True\n"
+                            "return sigmoid(np.concatenate([h_prev, x], axis=1) @ W_f + b_f)")
+    results = grade_submission(nb01, flagged)
+    assert score(results) == sum(r.max_score for r in results), summary(results)
+
+
 def test_edited_and_deleted_test_cells_change_nothing(wrong01, nb01):
     nb, wrong = wrong01
     edited = copy.deepcopy(nb)

@@ -18,11 +18,8 @@ import importlib.util
 import os
 import pathlib
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 
 import pytest
 from scale_helpers import AID, collect, course, free_port
@@ -113,56 +110,6 @@ def postgres():
 REQUIRE_DASK = os.environ.get("COURSE_REQUIRE_DASK") == "1"
 
 
-class DaskCluster:
-    """A scheduler's address and the pids of its worker processes."""
-
-    def __init__(self, address: str, worker_pids: list[int]):
-        self.address = address
-        self.worker_pids = worker_pids
-
-
-def start_dask(workers: int, tmp: pathlib.Path) -> tuple[str, list[subprocess.Popen]]:
-    """``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1."""
-    dask = pathlib.Path(sys.executable).parent / "dask"
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs = []
-    log = open(tmp / "dask.log", "ab")
-    common = dict(stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True)
-    procs.append(subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port",
-                                   str(port), "--no-dashboard"], **common))
-    for _ in range(workers):
-        procs.append(subprocess.Popen(
-            [str(dask), "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-             "--host", "127.0.0.1", "--local-directory", str(tmp)], **common))
-    from distributed import Client
-
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with Client(address, timeout=10) as client:
-                client.wait_for_workers(workers, timeout=max(1, deadline - time.monotonic()))
-            break
-        except (OSError, TimeoutError):
-            if time.monotonic() > deadline:
-                stop_dask(procs)
-                raise AssertionError((tmp / "dask.log").read_text()[-3000:]) from None
-            time.sleep(0.5)
-    return address, procs
-
-
-def stop_dask(procs: list[subprocess.Popen]) -> None:
-    for p in reversed(procs):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
 @pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory):
     """A real Dask cluster: one scheduler and two single-threaded workers."""
@@ -170,9 +117,7 @@ def dask_cluster(tmp_path_factory):
         if REQUIRE_DASK:
             pytest.fail("COURSE_REQUIRE_DASK=1 but the `distributed` package is missing")
         pytest.skip("the `distributed` package is missing (make env)")
-    tmp = tmp_path_factory.mktemp("dask")
-    address, procs = start_dask(2, tmp)
-    try:
-        yield DaskCluster(address, [p.pid for p in procs[1:]])
-    finally:
-        stop_dask(procs)
+    from course_pkg.instructor.dask_backend import LocalDaskCluster
+
+    with LocalDaskCluster(2, tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster

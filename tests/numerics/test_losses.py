@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_pkg.gradcheck import check_gradients
-from course_pkg.losses import sigmoid_binary_cross_entropy, softmax_cross_entropy
+from course_pkg.losses import (
+    readout_backward,
+    readout_cross_entropy,
+    sigmoid_binary_cross_entropy,
+    softmax_cross_entropy,
+)
 
 SHAPES = [(5,), (1, 4), (3, 6), (1, 1, 3), (4, 2, 7)]  # (..., V)
 
@@ -180,3 +185,59 @@ def test_bce_matches_torch():
     loss, d = sigmoid_binary_cross_entropy(z, y)
     assert abs(loss - t_loss.item()) < 1e-12
     np.testing.assert_allclose(d, tz.grad.numpy(), rtol=0, atol=1e-14)
+
+
+# --------------------------------------------------------------------------- read-out
+
+
+def _readout_case(rng, T=4, N=3, H=5, V=6, masked=True):
+    hs = rng.normal(size=(T, N, H))
+    W = rng.normal(size=(H, V))
+    b = rng.normal(size=V)  # random non-zero bias
+    targets = rng.integers(0, V, size=(T, N))
+    mask = (rng.random((T, N)) < 0.7) if masked else None
+    if mask is not None:
+        mask[0, 0] = True
+    return hs, W, b, targets, mask
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_readout_cross_entropy_gradcheck(masked):
+    rng = np.random.default_rng(11 + masked)
+    hs, W, b, targets, mask = _readout_case(rng, masked=masked)
+    loss, dhs, dW, db, logits = readout_cross_entropy(hs, W, b, targets, mask)
+    np.testing.assert_allclose(logits, hs @ W + b, rtol=1e-14)
+    assert loss == softmax_cross_entropy(logits, targets, mask)[0]
+    res = check_gradients(lambda: readout_cross_entropy(hs, W, b, targets, mask)[0],
+                          {"hs": hs, "W": W, "b": b}, {"hs": dhs, "W": dW, "b": db})
+    assert res.ok, str(res)
+
+
+def test_readout_backward_is_the_chain_rule_of_the_linear_map():
+    rng = np.random.default_rng(3)
+    hs, W, _, _, _ = _readout_case(rng)
+    dlogits = rng.normal(size=(4, 3, 6))
+    dhs, dW, db = readout_backward(dlogits, hs, W)
+    np.testing.assert_allclose(dhs, np.einsum("tnv,hv->tnh", dlogits, W), rtol=1e-12)
+    np.testing.assert_allclose(dW, np.einsum("tnh,tnv->hv", hs, dlogits), rtol=1e-12)
+    np.testing.assert_allclose(db, dlogits.sum(axis=(0, 1)), rtol=1e-12)
+    with pytest.raises(ValueError, match="dlogits"):
+        readout_backward(dlogits[..., :5], hs, W)
+
+
+@pytest.mark.torch
+def test_readout_cross_entropy_matches_torch():
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(5)
+    hs, W, b, targets, mask = _readout_case(rng)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in {"hs": hs, "W": W, "b": b}.items()}
+    ignored = np.where(mask, targets, -100)
+    t_loss = F.cross_entropy((t["hs"] @ t["W"] + t["b"]).reshape(-1, W.shape[1]),
+                             torch.tensor(ignored.reshape(-1)), ignore_index=-100)
+    t_loss.backward()
+    loss, dhs, dW, db, _ = readout_cross_entropy(hs, W, b, targets, mask)
+    assert abs(loss - t_loss.item()) < 1e-12
+    for ours, key in ((dhs, "hs"), (dW, "W"), (db, "b")):
+        np.testing.assert_allclose(ours, t[key].grad.numpy(), rtol=0, atol=1e-12)

@@ -54,3 +54,16 @@ def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(CourseError, match="cannot reach the Dask scheduler"):
         dask_backend.grade_on_cluster(f"tcp://127.0.0.1:{port}", [], lambda r: None,
                                       connect_timeout=2)
+
+
+def test_local_cluster_starts_real_processes_and_stops_every_one(tmp_path):
+    pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="at least 1 worker"):
+        dask_backend.LocalDaskCluster(0, tmp_path)
+    with dask_backend.LocalDaskCluster(1, tmp_path) as cluster:
+        procs = list(cluster.procs)
+        assert cluster.address.startswith("tcp://127.0.0.1:") and len(procs) == 2
+        assert cluster.worker_pids == [procs[1].pid]
+        assert all(p.poll() is None for p in procs)
+    assert all(p.poll() is not None for p in procs) and cluster.procs == []
+    assert "dask" in cluster.log.read_text(errors="replace").lower()

@@ -12,7 +12,8 @@ vocabulary for the next position:
 * :func:`init_charlm_params` -- the LSTM's parameters (``D = V``) plus ``W_y, b_y``.
 * :func:`charlm_forward`, :func:`charlm_backward` -- one chunk, with the state
   passed in and the final state returned.
-* :func:`charlm_loss_and_grads` -- forward, cross-entropy, backward.
+* :func:`charlm_loss_and_grads` -- forward, cross-entropy, backward of one chunk:
+  one :func:`course_pkg.truncated.truncated_bptt_step`.
 * :func:`make_batches` -- cut a long text into ``N`` parallel streams and chunks
   of ``T`` characters, targets shifted by one.
 * :func:`train_charlm` -- truncated backpropagation through time: the state is

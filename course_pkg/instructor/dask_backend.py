@@ -46,7 +46,7 @@ class LocalDaskCluster:
     workers : int
         Number of worker processes (>= 1).
     directory : path
-        An existing folder for the log and the workers' files.
+        A folder for the log and the workers' files (created if missing).
     start_timeout : float
         Seconds to wait for the scheduler and every worker.
 
@@ -79,8 +79,23 @@ class LocalDaskCluster:
         return self.directory / "dask.log"
 
     def start(self) -> str:
-        """Start the processes and wait until every worker has joined; the address."""
+        """Start the processes and wait until every worker has joined; the address.
+
+        If anything goes wrong (a timeout, Ctrl-C) the processes already started
+        are stopped before the error propagates.
+        """
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> str:
         dask = pathlib.Path(sys.executable).parent / "dask"
+        if not dask.is_file():
+            raise CourseError(f"the `dask` command is missing ({dask}); install the "
+                              "`distributed` package into this environment (make env)")
+        self.directory.mkdir(parents=True, exist_ok=True)
         with socket.socket() as s:  # a free port on loopback
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -107,7 +122,6 @@ class LocalDaskCluster:
                 return self.address
             except (OSError, TimeoutError):
                 if time.monotonic() > deadline:
-                    self.stop()
                     tail = self.log.read_text(errors="replace")[-3000:]
                     raise CourseError(f"the local Dask cluster did not start within "
                                       f"{self.start_timeout:.0f} s; its log ends with:\n"

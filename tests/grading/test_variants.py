@@ -183,3 +183,45 @@ def test_trusted_grading_uses_the_variant_in_hidden_cells_only():
         assert (f"variant {v.id}" in r.output) == hidden, r
     plain = grade_submission(nb, nb)
     assert not any("variant" in r.output for r in plain)
+
+
+def _scaled_checks() -> list[tuple[str, str, dict]]:
+    """Every hidden ``check_reference(..., scale=...)`` of the notebooks (a stability cell):
+    (assignment, exercise name, keyword arguments)."""
+    found = []
+    call = re.compile(r'check_reference\(\w+, "(\w+)",(.*?scale=[^)]*)\)')
+    for aid in catalogue.ASSIGNMENTS:
+        for src in _solution_namespace(aid)[1]:
+            for name, rest in call.findall(src):
+                found.append((aid, name, eval(f"dict({rest.strip()})")))  # literal kwargs
+    return found
+
+
+SCALED = _scaled_checks()
+
+
+def test_every_stability_cell_is_found():
+    assert len(SCALED) >= 9 and all("scale" in kw for _, _, kw in SCALED)
+
+
+@pytest.mark.parametrize("aid, name, kwargs", SCALED,
+                         ids=[f"{a}-{n}-{kw['seed']}" for a, n, kw in SCALED])
+def test_a_stability_cell_gives_every_mistake_the_same_verdict_in_every_variant(
+        aid, name, kwargs):
+    """Saturation can hide a mistake on large inputs, depending on the draw: in a variant
+    the large inputs judge stability only, so no student loses the point by the draw."""
+    ex = grading.get_exercise(name)
+
+    def passes(fn, student=None):
+        v = None if student is None else grading.variant(student, aid)
+        try:
+            with grading.use_variant(v):
+                grading.check_reference(fn, name, **kwargs)
+        except AssertionError:
+            return False
+        return True
+
+    for m in ex.mistakes:
+        fixed = passes(m.mutate)
+        assert all(passes(m.mutate, s) == fixed for s in STUDENTS[:8]), (m.key, fixed)
+    assert all(passes(ex.reference, s) for s in STUDENTS[:3])

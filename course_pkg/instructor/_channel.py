@@ -122,10 +122,19 @@ class Channel:
         self._ids: dict[int, int] = {}
         self._next = 1
         self._depth = 0
+        self._pid = os.getpid()
+
+    def _only_the_owner(self) -> None:
+        """A copy of the student's process made by ``os.fork`` (a fork bomb, say) leaves
+        at once instead of reading or writing the link: a frame written or read by two
+        processes would corrupt the conversation, and the grade with it."""
+        if not self.grader_side and os.getpid() != self._pid:
+            os._exit(0)
 
     # --- framing ---------------------------------------------------------------------------
 
     def _write(self, header: dict, blobs: list[bytes]) -> None:
+        self._only_the_owner()
         head = json.dumps(header).encode()
         parts = [_HEAD.pack(len(head), len(blobs)), head]
         for b in blobs:
@@ -140,6 +149,7 @@ class Channel:
             view = view[n:]
 
     def _read_exact(self, n: int, deadline: float | None) -> bytes:
+        self._only_the_owner()
         chunks, got = [], 0
         while got < n:
             if deadline is not None:

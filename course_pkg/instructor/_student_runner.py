@@ -103,11 +103,14 @@ def main() -> None:
         """Build course_pkg, run every cell; return cell errors and the names defined."""
         _build_package(channel, copied, remote)
         errors = []
+        me = os.getpid()
         for k, source in enumerate(cells):
             try:
                 exec(compile(source, f"<cell {k}>", "exec"), namespace)
             except BaseException as err:  # a failing cell does not stop the others
                 errors.append([k, f"{type(err).__name__}: {err}"[:2000]])
+            if os.getpid() != me:  # a copy made by os.fork in the cell: only the original goes on
+                os._exit(0)
         names = sorted(n for n, v in namespace.items()
                        if callable(v) and not n.startswith("__") and n != "get_ipython")
         for n in names:

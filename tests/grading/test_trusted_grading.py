@@ -175,6 +175,20 @@ def test_in_grader_flag_is_true_only_while_the_grader_runs_the_cells(nb01):
     assert score(results) == sum(r.max_score for r in results), summary(results)
 
 
+@pytest.mark.parametrize("extra", [
+    "import os\npid = os.fork()\n",                         # one copy, in the cell
+    "import os\nkids = [os.fork() for _ in range(3)]\n",   # 8 processes, each running on
+])  # (unconfined here: a real fork bomb runs only in the sandbox, test_parallel.py)
+def test_forked_copies_of_the_student_process_do_not_change_the_grade(wrong01, nb01, extra):
+    """A copy made by ``os.fork`` leaves instead of answering the grader: before, two
+    processes wrote on the link and the grade depended on which one was quicker."""
+    nb, wrong = wrong01
+    for _ in range(3):
+        results = grade_submission(nb01, with_cell(nb, extra))
+        assert score(results) == wrong, summary(results)
+        assert not any(r.status == "crashed" for r in results), summary(results)
+
+
 def test_edited_and_deleted_test_cells_change_nothing(wrong01, nb01):
     nb, wrong = wrong01
     edited = copy.deepcopy(nb)

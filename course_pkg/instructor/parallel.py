@@ -30,6 +30,7 @@ lock file for as long as the process lives.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import fcntl
 import hashlib
@@ -162,6 +163,7 @@ def worker_uid() -> int:
                 fh.close()
                 continue
             _local.uid, _local.lock = uid, fh
+            atexit.register(fh.close)  # released at exit, without a ResourceWarning
             return uid
         time.sleep(0.2)
 

@@ -351,8 +351,8 @@ def recall_by_chunk(
     ks = np.array([check_count("chunk", k, 1) for k in chunks])
     seeds = list(seeds)
     # independent runs: in COURSE_EXPERIMENT_WORKERS processes if set, longest chunks first
-    runs = [(int(k), delay, steps, seed, 1.0, "default") for k in ks for seed in seeds]
-    acc = np.array([r["accuracy"] for r in _map_runs(_recall_from, runs,
+    runs = [(int(k), delay, steps, seed) for k in ks for seed in seeds]
+    acc = np.array([r["accuracy"] for r in _map_runs(train_recall, runs,
                                                      cost=[r[0] for r in runs])])
     acc = acc.reshape(len(ks), len(seeds))  # (K, S)
     return {"chunk": ks, "accuracy": acc, "delay": delay, "chance": 0.25}

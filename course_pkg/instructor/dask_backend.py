@@ -76,6 +76,7 @@ class LocalDaskCluster:
 
     @property
     def log(self) -> pathlib.Path:
+        """The file the scheduler and the workers write their output to."""
         return self.directory / "dask.log"
 
     def start(self) -> str:
